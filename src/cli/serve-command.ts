@@ -1,0 +1,63 @@
+import type { Logger } from 'pino'
+import { loadConfig } from '../config/load-config.js'
+import type { Config } from '../config/schema.js'
+import { createLogger } from '../logger.js'
+import { type Sidecar, startSidecar } from '../sidecar.js'
+import { exitOnStartupError } from './fail.js'
+
+export interface ServeOptions {
+  envFile?: string
+  /** A configuration made by the caller (demo); otherwise read from env / .env. */
+  config?: Config
+}
+
+/**
+ * The process around the sidecar: logger, signals, exit codes.
+ * SIGTERM/SIGINT drain and exit 0; a second one exits at once; SIGHUP reloads.
+ */
+export async function serve (options: ServeOptions = {}): Promise<Sidecar> {
+  let config: Config
+  let logger: Logger
+  let sidecar: Sidecar
+  try {
+    config = options.config ?? loadConfig(options.envFile === undefined ? {} : { envFile: options.envFile })
+    logger = createLogger(config.LOG_LEVEL)
+    sidecar = await startSidecar({ logger, config, ...(options.envFile === undefined ? {} : { envFile: options.envFile }) })
+  } catch (err) {
+    return exitOnStartupError(err)
+  }
+  installSignalHandlers(sidecar, logger)
+  return sidecar
+}
+
+export function installSignalHandlers (sidecar: Sidecar, logger: Logger): void {
+  let stopping = false
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once')
+      process.exit(1)
+    }
+    stopping = true
+    const grace = sidecar.config.SHUTDOWN_GRACE_MS
+    logger.info({ signal, graceMs: grace, inFlight: sidecar.state.inFlight }, 'shutting down: draining requests in flight')
+    const timer = setTimeout(() => {
+      logger.error({ inFlight: sidecar.state.inFlight }, 'grace period over: exiting with requests still in flight')
+      process.exit(1)
+    }, grace)
+    timer.unref()
+    sidecar.close().then(() => {
+      logger.info('stopped')
+      process.exit(0)
+    }, (err: Error) => {
+      logger.error({ err }, 'error while shutting down')
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGHUP', () => {
+    const outcome = sidecar.store.reload()
+    if (outcome.ok) logger.info({ serialNumber: outcome.serialNumber }, 'SIGHUP: identity reloaded')
+    else logger.error({ reason: outcome.error }, 'SIGHUP: reload failed; the previous identity keeps serving')
+  })
+}

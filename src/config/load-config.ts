@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { resolve } from 'node:path'
+import { parseEnv } from 'node:util'
+import envSchema from 'env-schema'
+import { ConfigError, ConfigErrors } from '../errors.js'
+import { type Config, CONFIG_VARIABLES, SECRET_VARIABLES, freshSchema } from './schema.js'
+
+export interface LoadConfigOptions {
+  /** The environment to read; `process.env` by default. */
+  env?: NodeJS.ProcessEnv
+  /** Path of the optional `.env` file; a missing file is fine. Default `./.env`. */
+  envFile?: string | false
+}
+
+type Raw = Record<string, string>
+
+/**
+ * Reads the environment (over an optional `.env` file), resolves every
+ * `<SECRET>_FILE`, validates against the schema and the rules that span
+ * several settings, and returns a frozen Config. Every problem found is
+ * reported at once as ConfigErrors; no message ever holds a secret's value.
+ */
+export function loadConfig (options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env
+  const raw: Raw = { ...readDotenv(options.envFile ?? '.env'), ...pickKnown(env) }
+  const problems: ConfigError[] = []
+
+  // An empty value is the same as an unset one: compose and Kubernetes both
+  // make it easy to write `X=` by accident.
+  for (const name of Object.keys(raw)) if (raw[name] === '') delete raw[name]
+
+  for (const name of SECRET_VARIABLES) resolveSecretFile(raw, name, problems)
+
+  let parsed: Record<string, unknown> = {}
+  try {
+    parsed = envSchema({ schema: freshSchema(), data: raw, env: false, dotenv: false })
+  } catch (err) {
+    problems.push(...schemaProblems(err))
+  }
+
+  if (problems.length === 0) checkRelations(parsed as Config, problems)
+  if (problems.length > 0) throw new ConfigErrors(problems)
+  return Object.freeze(parsed) as Config
+}
+
+function readDotenv (path: string | false): Raw {
+  if (path === false) return {}
+  let text: string
+  try {
+    text = readFileSync(resolve(path), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw new ConfigErrors([new ConfigError(path, `cannot read the .env file: ${describeFsError(err)}`)])
+  }
+  return pickKnown(parseEnv(text) as NodeJS.ProcessEnv)
+}
+
+function pickKnown (source: NodeJS.ProcessEnv): Raw {
+  const out: Raw = {}
+  for (const name of CONFIG_VARIABLES) {
+    const value = source[name]
+    if (typeof value === 'string') out[name] = value
+  }
+  return out
+}
+
+function resolveSecretFile (raw: Raw, name: string, problems: ConfigError[]): void {
+  const fileVar = `${name}_FILE`
+  const path = raw[fileVar]
+  if (path === undefined) return
+  if (raw[name] !== undefined) {
+    problems.push(new ConfigError(name, `set either ${name} or ${fileVar}, not both`))
+    return
+  }
+  try {
+    const value = readSecretFile(path)
+    if (value === '') problems.push(new ConfigError(fileVar, `${path} is empty`))
+    else raw[name] = value
+  } catch (err) {
+    problems.push(new ConfigError(fileVar, `cannot read ${path}: ${describeFsError(err)}`))
+  }
+}
+
+/** Reads a secret file, dropping one trailing newline (what `echo` and editors add). */
+export function readSecretFile (path: string): string {
+  const text = readFileSync(path, 'utf8')
+  if (text.endsWith('\r\n')) return text.slice(0, -2)
+  if (text.endsWith('\n')) return text.slice(0, -1)
+  return text
+}
+
+export function describeFsError (err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  switch (e.code) {
+    case 'ENOENT': return 'no such file'
+    case 'EACCES':
+    case 'EPERM': return 'permission denied'
+    case 'EISDIR': return 'is a directory, not a file'
+    default: return e.code ?? e.message
+  }
+}
+
+interface AjvError { instancePath?: string, message?: string, params?: Record<string, unknown> }
+
+function schemaProblems (err: unknown): ConfigError[] {
+  const errors = (err as { errors?: AjvError[] }).errors
+  if (!Array.isArray(errors)) return [new ConfigError('configuration', (err as Error).message)]
+  const seen = new Set<string>()
+  const out: ConfigError[] = []
+  for (const e of errors) {
+    const name = (e.instancePath ?? '').replace(/^\//, '') || 'configuration'
+    // A union (LOG_LEVEL) yields one error per branch; say it once, with the choices.
+    if (seen.has(name)) continue
+    seen.add(name)
+    const allowed = schemaAllowed(name)
+    out.push(new ConfigError(name, allowed ? `must be one of ${allowed}` : e.message ?? 'is invalid'))
+  }
+  return out
+}
+
+function schemaAllowed (name: string): string | undefined {
+  if (name === 'LOG_LEVEL') return 'fatal, error, warn, info, debug, trace, silent'
+  return undefined
+}
+
+function checkRelations (config: Config, problems: ConfigError[]): void {
+  checkUpstreamUrl(config.UPSTREAM_URL, problems)
+
+  const hasPem = config.TLS_CERT_FILE !== undefined || config.TLS_KEY_FILE !== undefined
+  if (config.TLS_PFX_FILE !== undefined && hasPem) {
+    problems.push(new ConfigError('TLS_PFX_FILE', 'set either TLS_PFX_FILE or TLS_CERT_FILE with TLS_KEY_FILE, not both'))
+  } else if (config.TLS_PFX_FILE === undefined) {
+    if (config.TLS_CERT_FILE === undefined) {
+      problems.push(new ConfigError('TLS_CERT_FILE', 'is required (or TLS_PFX_FILE): the client certificate Trulioo issued'))
+    }
+    if (config.TLS_KEY_FILE === undefined) {
+      problems.push(new ConfigError('TLS_KEY_FILE', 'is required with TLS_CERT_FILE: the private key of the client certificate'))
+    }
+  }
+
+  if ((config.TRULIOO_USERNAME === undefined) !== (config.TRULIOO_PASSWORD === undefined)) {
+    const missing = config.TRULIOO_USERNAME === undefined ? 'TRULIOO_USERNAME' : 'TRULIOO_PASSWORD'
+    problems.push(new ConfigError(missing, 'is required when the other NAPI credential is set'))
+  }
+  if (config.TRULIOO_USERNAME?.includes(':')) {
+    problems.push(new ConfigError('TRULIOO_USERNAME', 'must not contain ":" (Basic auth cannot carry it)'))
+  }
+  for (const name of ['LISTEN_HOST', 'ADMIN_HOST'] as const) {
+    if (/[\s/]/.test(config[name])) problems.push(new ConfigError(name, 'must be an IP address or a host name'))
+  }
+  if (config.TLS_SERVERNAME !== undefined && isIP(config.TLS_SERVERNAME) !== 0) {
+    problems.push(new ConfigError('TLS_SERVERNAME', 'must be a DNS name: SNI does not carry IP addresses'))
+  }
+}
+
+function checkUpstreamUrl (value: string, problems: ConfigError[]): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    problems.push(new ConfigError('UPSTREAM_URL', 'is not a URL'))
+    return
+  }
+  if (url.protocol !== 'https:') {
+    problems.push(new ConfigError('UPSTREAM_URL', `must use https (got ${url.protocol.replace(':', '')}): the sidecar only speaks mutual TLS upstream`))
+  } else if (url.username !== '' || url.password !== '') {
+    problems.push(new ConfigError('UPSTREAM_URL', 'must not carry credentials; use TRULIOO_USERNAME and TRULIOO_PASSWORD'))
+  } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    problems.push(new ConfigError('UPSTREAM_URL', 'must be an origin such as https://mtls.primary.prod.trulioo.com, without path or query'))
+  }
+}
+
+/** The upstream origin as a URL (validated by loadConfig). */
+export function upstreamOrigin (config: Config): URL {
+  return new URL(config.UPSTREAM_URL)
+}
+
+/**
+ * The name sent as SNI and checked in the upstream's certificate. Undefined
+ * when the upstream is an IP literal and no TLS_SERVERNAME is set: then no SNI
+ * is sent and the certificate must name that IP address.
+ */
+export function upstreamServername (config: Config): string | undefined {
+  if (config.TLS_SERVERNAME !== undefined) return config.TLS_SERVERNAME
+  const host = upstreamOrigin(config).hostname.replace(/^\[|\]$/g, '')
+  return isIP(host) === 0 ? host : undefined
+}
+
+/** True for addresses that only this host can reach. */
+export function isLoopbackHost (host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true
+  return isIP(host) === 4 && host.startsWith('127.')
+}

@@ -1,0 +1,109 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+/**
+ * The single source of truth for every setting: name, type, default and the
+ * one-line description that README.md and config.example.env are generated
+ * from (`npm run docs`, checked by test/config-docs.test.ts).
+ */
+
+export const DEFAULT_UPSTREAM_URL = 'https://mtls.primary.prod.trulioo.com'
+export const DEFAULT_LISTEN_HOST = '127.0.0.1'
+export const DEFAULT_LISTEN_PORT = 8080
+export const DEFAULT_ADMIN_HOST = '127.0.0.1'
+export const DEFAULT_ADMIN_PORT = 9090
+export const DEFAULT_UPSTREAM_CONNECTIONS = 64
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000
+export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
+export const DEFAULT_LOG_LEVEL = 'info'
+export const DEFAULT_CERT_EXPIRY_WARN_DAYS = 30
+export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Settings whose value is a secret: each may instead come from `<NAME>_FILE`. */
+export const SECRET_VARIABLES = [
+  'TLS_PASSPHRASE',
+  'TRULIOO_USERNAME',
+  'TRULIOO_PASSWORD',
+  'PROXY_AUTH_TOKEN'
+] as const
+export type SecretVariable = typeof SECRET_VARIABLES[number]
+
+const file = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+const secretFile = (name: string) => file(`path of a file holding ${name} (a Docker or Kubernetes secret); one trailing newline is dropped; not together with ${name}`)
+const port = (fallback: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description })
+const positive = (fallback: number, description: string, maximum?: number) =>
+  Type.Integer({ minimum: 1, ...(maximum === undefined ? {} : { maximum }), default: fallback, description })
+
+export const ConfigSchema = Type.Object({
+  UPSTREAM_URL: Type.String({
+    default: DEFAULT_UPSTREAM_URL,
+    description: 'where requests go: an https origin, without path, query or credentials'
+  }),
+  LISTEN_HOST: Type.String({
+    minLength: 1,
+    default: DEFAULT_LISTEN_HOST,
+    description: 'address of the proxy listener; beyond loopback only on purpose (a warning is logged without PROXY_AUTH_TOKEN)'
+  }),
+  LISTEN_PORT: port(DEFAULT_LISTEN_PORT, 'port of the proxy listener (0 picks a free one)'),
+  ADMIN_HOST: Type.String({
+    minLength: 1,
+    default: DEFAULT_ADMIN_HOST,
+    description: 'address of the admin listener (/livez, /readyz, /metrics, /status)'
+  }),
+  ADMIN_PORT: port(DEFAULT_ADMIN_PORT, 'port of the admin listener; 0 turns it off'),
+  TLS_CERT_FILE: file('PEM client certificate issued by Trulioo, followed by its chain if any'),
+  TLS_KEY_FILE: file('PEM private key of the client certificate (PKCS#8 or traditional, encrypted or not)'),
+  TLS_PFX_FILE: file('PKCS#12 file holding key and certificate, instead of TLS_CERT_FILE and TLS_KEY_FILE'),
+  TLS_PASSPHRASE: secret('passphrase of the private key or of the PKCS#12 file'),
+  TLS_PASSPHRASE_FILE: secretFile('TLS_PASSPHRASE'),
+  TLS_CA_FILE: file('PEM CA bundle trusted for the upstream in addition to the built-in roots'),
+  TLS_SERVERNAME: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'SNI and the name checked in the upstream certificate (default: the host of UPSTREAM_URL)'
+  })),
+  TRULIOO_USERNAME: secret('NAPI username, injected as Basic auth (with TRULIOO_PASSWORD; neither: the app\'s own Authorization passes through)'),
+  TRULIOO_USERNAME_FILE: secretFile('TRULIOO_USERNAME'),
+  TRULIOO_PASSWORD: secret('NAPI password, injected as Basic auth'),
+  TRULIOO_PASSWORD_FILE: secretFile('TRULIOO_PASSWORD'),
+  PROXY_AUTH_TOKEN: secret('when set, every request must carry `Proxy-Authorization: Bearer <token>`'),
+  PROXY_AUTH_TOKEN_FILE: secretFile('PROXY_AUTH_TOKEN'),
+  UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', 10_000),
+  CONNECT_TIMEOUT_MS: positive(DEFAULT_CONNECT_TIMEOUT_MS, 'time allowed to connect to the upstream, TLS handshake included'),
+  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers, and between two body chunks'),
+  MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed'),
+  CERT_WATCH: Type.Boolean({
+    default: true,
+    description: 'reload the identity and credentials when their files change (SIGHUP always reloads)'
+  }),
+  CERT_EXPIRY_WARN_DAYS: Type.Integer({
+    minimum: 0,
+    default: DEFAULT_CERT_EXPIRY_WARN_DAYS,
+    description: 'warn at start-up and daily when the client certificate expires within this many days'
+  }),
+  SHUTDOWN_GRACE_MS: Type.Integer({
+    minimum: 0,
+    default: DEFAULT_SHUTDOWN_GRACE_MS,
+    description: 'on SIGTERM/SIGINT, how long requests in flight may take to finish before the process exits'
+  }),
+  STARTUP_CHECK: Type.Boolean({
+    default: false,
+    description: 'call GET /connection/v1/testauthentication and stay not ready until it succeeds'
+  }),
+  LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), {
+    default: DEFAULT_LOG_LEVEL,
+    description: 'pino log level'
+  })
+})
+
+export type Config = Readonly<Static<typeof ConfigSchema>>
+
+/** Names of every setting, in schema order (the order the docs use). */
+export const CONFIG_VARIABLES = Object.keys(ConfigSchema.properties) as Array<keyof Config>
+
+/** A fresh copy for env-schema, which mutates the schema it is handed. */
+export function freshSchema (): TSchema {
+  return structuredClone(ConfigSchema)
+}

@@ -1,0 +1,125 @@
+/**
+ * The one registry of errors the sidecar makes.
+ *
+ * Two families:
+ * - request errors: answered to the application as JSON with `x-sidecar-error`,
+ *   so it can always tell a sidecar error from Trulioo's own answer;
+ * - start-up errors: a bad setting or file, reported as one line and exit 78.
+ *
+ * Each entry has a stable code, an HTTP status (request errors) and the advice
+ * the docs table shows. `test/errors-registry.test.ts` keeps README in step.
+ */
+
+export interface RequestErrorSpec {
+  readonly status: number
+  readonly summary: string
+  readonly fix: string
+}
+
+export const REQUEST_ERRORS = {
+  UPSTREAM_TLS_ERROR: {
+    status: 502,
+    summary: 'TLS handshake with the upstream failed: client certificate rejected, unknown CA, name mismatch or expired certificate',
+    fix: 'Run `trulioo-mtls-sidecar check`; the message says which side refused. A rejected client certificate was not issued for this account or was revoked.'
+  },
+  UPSTREAM_UNREACHABLE: {
+    status: 502,
+    summary: 'the upstream could not be reached: DNS, connection refused, or reset before a response',
+    fix: 'Check UPSTREAM_URL, DNS and egress firewall rules; `check` shows which step fails.'
+  },
+  UPSTREAM_TIMEOUT: {
+    status: 504,
+    summary: 'connecting, or waiting for the upstream\'s headers or next body chunk, took too long',
+    fix: 'Raise CONNECT_TIMEOUT_MS or UPSTREAM_TIMEOUT_MS if the upstream is merely slow.'
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    summary: 'the request body (Content-Length or streamed) is larger than MAX_BODY_BYTES',
+    fix: 'Send a smaller body or raise MAX_BODY_BYTES.'
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    summary: 'CONNECT, TRACE and other methods a REST API never takes',
+    fix: 'Use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.'
+  },
+  BAD_REQUEST_TARGET: {
+    status: 400,
+    summary: 'the request target is neither a path nor an absolute http(s) URL (for example `*`), or escapes the path',
+    fix: 'Send an origin-form target such as `/verifications/v1/verify`.'
+  },
+  BAD_REQUEST: {
+    status: 400,
+    summary: 'the request could not be read: malformed headers or body framing',
+    fix: 'Check the client; the message says what the sidecar could not read.'
+  },
+  PROXY_AUTH_REQUIRED: {
+    status: 407,
+    summary: 'PROXY_AUTH_TOKEN is set and the request lacks `Proxy-Authorization: Bearer <token>`',
+    fix: 'Send the header with the token the sidecar was given.'
+  },
+  NOT_READY: {
+    status: 503,
+    summary: 'no valid client identity is loaded',
+    fix: 'See `/readyz` and `/status` on the admin port, and the last reload error in the log.'
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    summary: 'the sidecar is draining before it exits',
+    fix: 'Retry against the replacement instance.'
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    summary: 'an unexpected fault inside the sidecar',
+    fix: 'Report it with the request id and the log line that carries it.'
+  }
+} as const satisfies Record<string, RequestErrorSpec>
+
+export type RequestErrorCode = keyof typeof REQUEST_ERRORS
+
+/** An error answered to the application with a status, a code and a message. */
+export class SidecarRequestError extends Error {
+  readonly code: RequestErrorCode
+  readonly statusCode: number
+
+  constructor (code: RequestErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'SidecarRequestError'
+    this.code = code
+    this.statusCode = REQUEST_ERRORS[code].status
+  }
+}
+
+/** Exit code for a configuration problem (sysexits.h EX_CONFIG). */
+export const EXIT_CONFIG = 78
+
+/**
+ * A start-up problem: a setting or a file is wrong. `subject` names the
+ * variable or file; the message never carries a secret.
+ */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID'
+  readonly subject: string
+
+  constructor (subject: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ConfigError'
+    this.subject = subject
+  }
+
+  /** The one line printed before exit 78. */
+  toLine (): string {
+    return `${this.subject}: ${this.message}`
+  }
+}
+
+/** Several configuration problems found in one pass, reported together. */
+export class ConfigErrors extends Error {
+  readonly code = 'CONFIG_INVALID'
+  readonly problems: readonly ConfigError[]
+
+  constructor (problems: readonly ConfigError[]) {
+    super(problems.map((p) => p.toLine()).join('; '))
+    this.name = 'ConfigErrors'
+    this.problems = problems
+  }
+}

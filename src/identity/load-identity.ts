@@ -1,0 +1,206 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import tls from 'node:tls'
+import { describeFsError } from '../config/load-config.js'
+import type { Config } from '../config/schema.js'
+import { ConfigError } from '../errors.js'
+
+/** What is known about the client certificate; safe to log and to show. */
+export interface IdentityInfo {
+  readonly subject: string
+  readonly issuer: string
+  readonly serialNumber: string
+  readonly fingerprint256: string
+  readonly notBefore: Date
+  readonly notAfter: Date
+  readonly source: 'pem' | 'pkcs12'
+}
+
+/**
+ * A validated client identity. `secureContext` is built once here and handed
+ * to every upstream connection, so no key is parsed per request.
+ */
+export interface Identity {
+  readonly info: IdentityInfo
+  readonly secureContext: tls.SecureContext
+  readonly loadedAt: Date
+}
+
+export interface LoadIdentityOptions {
+  now?: Date
+  /** Called with non-fatal findings, such as a key file others can read. */
+  warn?: (message: string) => void
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+/**
+ * Reads and checks the client identity named by the configuration: files
+ * readable, certificate parses, key decrypts with the passphrase and matches
+ * the certificate, certificate within its validity. Throws a ConfigError
+ * naming the variable or file at the first problem; never includes a secret.
+ */
+export function loadIdentity (config: Config, options: LoadIdentityOptions = {}): Identity {
+  const now = options.now ?? new Date()
+  const warn = options.warn ?? (() => {})
+  const ca = config.TLS_CA_FILE === undefined ? undefined : readCaBundle(config.TLS_CA_FILE)
+
+  const loaded = config.TLS_PFX_FILE !== undefined
+    ? loadPkcs12(config.TLS_PFX_FILE, config.TLS_PASSPHRASE, ca)
+    : loadPem(config, ca, warn)
+
+  checkValidity(loaded.info, loaded.subject, now)
+  return { info: loaded.info, secureContext: loaded.secureContext, loadedAt: now }
+}
+
+interface Loaded { info: IdentityInfo, secureContext: tls.SecureContext, subject: string }
+
+function loadPem (config: Config, ca: string[] | undefined, warn: (message: string) => void): Loaded {
+  const certPath = config.TLS_CERT_FILE as string
+  const keyPath = config.TLS_KEY_FILE as string
+  const certText = readText('TLS_CERT_FILE', certPath)
+  const chain = certText.match(PEM_CERT)
+  if (chain === null) throw new ConfigError('TLS_CERT_FILE', `${certPath} holds no PEM certificate`)
+  let leaf: X509Certificate
+  try {
+    leaf = new X509Certificate(chain[0] as string)
+  } catch {
+    throw new ConfigError('TLS_CERT_FILE', `${certPath} holds a certificate that does not parse`)
+  }
+
+  warnIfOthersCanRead(keyPath, warn)
+  const key = decryptKey(keyPath, readText('TLS_KEY_FILE', keyPath), config.TLS_PASSPHRASE)
+  if (!leaf.checkPrivateKey(key)) {
+    throw new ConfigError('TLS_KEY_FILE', `${keyPath} does not match the certificate in ${certPath}`)
+  }
+
+  let secureContext: tls.SecureContext
+  try {
+    // The key is handed over decrypted, so OpenSSL never sees the passphrase again.
+    const keyPem = key.export({ type: 'pkcs8', format: 'pem' })
+    secureContext = tls.createSecureContext({ cert: chain.join('\n'), key: keyPem, ca, minVersion: 'TLSv1.2' })
+  } catch (err) {
+    throw new ConfigError('TLS_CERT_FILE', `${certPath} cannot be used for TLS: ${opensslReason(err)}`)
+  }
+  return { info: describe(leaf, 'pem'), secureContext, subject: 'TLS_CERT_FILE' }
+}
+
+function decryptKey (keyPath: string, text: string, passphrase: string | undefined): KeyObject {
+  const encrypted = /ENCRYPTED/.test(text)
+  if (encrypted && passphrase === undefined) {
+    throw new ConfigError('TLS_PASSPHRASE', `is required: the private key in ${keyPath} is encrypted`)
+  }
+  try {
+    return createPrivateKey({ key: text, format: 'pem', ...(encrypted ? { passphrase } : {}) })
+  } catch (err) {
+    if (encrypted) throw new ConfigError('TLS_PASSPHRASE', `is wrong: it does not decrypt the private key in ${keyPath}`)
+    throw new ConfigError('TLS_KEY_FILE', `${keyPath} holds no readable PEM private key (${opensslReason(err)})`)
+  }
+}
+
+function loadPkcs12 (pfxPath: string, passphrase: string | undefined, ca: string[] | undefined): Loaded {
+  let pfx: Buffer
+  try {
+    pfx = readFileSync(pfxPath)
+  } catch (err) {
+    throw new ConfigError('TLS_PFX_FILE', `cannot read ${pfxPath}: ${describeFsError(err)}`)
+  }
+  let secureContext: tls.SecureContext
+  try {
+    secureContext = tls.createSecureContext({ pfx, passphrase, ca, minVersion: 'TLSv1.2' })
+  } catch (err) {
+    const reason = opensslReason(err)
+    if (/mac verify failure/i.test(reason)) {
+      throw passphrase === undefined
+        ? new ConfigError('TLS_PASSPHRASE', `is required to open ${pfxPath}`)
+        : new ConfigError('TLS_PASSPHRASE', `is wrong: it does not open ${pfxPath}`)
+    }
+    if (/unsupported/i.test(reason)) {
+      throw new ConfigError('TLS_PFX_FILE', `${pfxPath} uses a legacy cipher (RC2/RC4) that OpenSSL 3 refuses; re-export it with AES (openssl pkcs12 -export -keypbe AES-256-CBC -certpbe AES-256-CBC)`)
+    }
+    throw new ConfigError('TLS_PFX_FILE', `${pfxPath} is not a usable PKCS#12 file: ${reason}`)
+  }
+  // OpenSSL has already checked that key and certificate match. The only
+  // public way to read back the certificate it chose is a socket on the context.
+  const probe = new tls.TLSSocket(null as never, { secureContext })
+  const raw = (probe.getCertificate() as tls.PeerCertificate | null)?.raw
+  probe.destroy()
+  if (raw === undefined) throw new ConfigError('TLS_PFX_FILE', `${pfxPath} holds no certificate`)
+  return { info: describe(new X509Certificate(raw), 'pkcs12'), secureContext, subject: 'TLS_PFX_FILE' }
+}
+
+function checkValidity (info: IdentityInfo, subject: string, now: Date): void {
+  if (now.getTime() > info.notAfter.getTime()) {
+    throw new ConfigError(subject, `the client certificate (${info.subject}) expired on ${info.notAfter.toISOString()}`)
+  }
+  if (now.getTime() < info.notBefore.getTime()) {
+    throw new ConfigError(subject, `the client certificate (${info.subject}) is not valid before ${info.notBefore.toISOString()}`)
+  }
+}
+
+/** The CA bundle trusted for the upstream: the built-in roots plus the file's. */
+function readCaBundle (path: string): string[] {
+  const found = readText('TLS_CA_FILE', path).match(PEM_CERT)
+  if (found === null) throw new ConfigError('TLS_CA_FILE', `${path} holds no PEM certificate`)
+  for (const pem of found) {
+    try {
+      // eslint-disable-next-line no-new
+      new X509Certificate(pem)
+    } catch {
+      throw new ConfigError('TLS_CA_FILE', `${path} holds a certificate that does not parse`)
+    }
+  }
+  return [...defaultRoots(), ...found]
+}
+
+function defaultRoots (): readonly string[] {
+  // Node 22.15+ can include NODE_EXTRA_CA_CERTS and the system store; 20 has the bundled roots.
+  const get = (tls as unknown as { getCACertificates?: (kind: string) => string[] }).getCACertificates
+  return typeof get === 'function' ? get('default') : tls.rootCertificates
+}
+
+function readText (variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(variable, `cannot read ${path}: ${describeFsError(err)}`)
+  }
+}
+
+function warnIfOthersCanRead (path: string, warn: (message: string) => void): void {
+  try {
+    const mode = statSync(path).mode & 0o777
+    if ((mode & 0o077) !== 0) {
+      warn(`TLS_KEY_FILE ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`)
+    }
+  } catch {
+    // unreadable files are reported by the read that follows
+  }
+}
+
+function describe (cert: X509Certificate, source: IdentityInfo['source']): IdentityInfo {
+  return Object.freeze({
+    subject: oneLine(cert.subject),
+    issuer: oneLine(cert.issuer),
+    serialNumber: cert.serialNumber,
+    fingerprint256: cert.fingerprint256,
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    source
+  })
+}
+
+function oneLine (name: string): string {
+  return name.split('\n').join(', ')
+}
+
+function opensslReason (err: unknown): string {
+  const message = (err as Error).message ?? String(err)
+  // "error:1C800064:Provider routines::bad decrypt" -> "bad decrypt"
+  return message.replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, '')
+}
+
+/** Whole days from `now` until the certificate expires (negative once expired). */
+export function daysLeft (info: IdentityInfo, now: Date = new Date()): number {
+  return Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000)
+}

@@ -1,0 +1,204 @@
+import { createHash, X509Certificate } from 'node:crypto'
+import { once } from 'node:events'
+import https from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+
+/**
+ * A mock of Trulioo's mTLS endpoint. It demands a client certificate from the
+ * CA it is given and Basic credentials, and answers the two calls every
+ * integration starts with. Under `/__mock/` it has helpers for tests: echo,
+ * a chosen status, slow and hanging answers, downloads of any size.
+ *
+ * It records what it saw (method, path, headers, the client certificate's
+ * serial, bytes received) so tests can assert on the upstream side.
+ */
+
+export interface MockUpstreamOptions {
+  /** PEM server certificate (and chain) and its key. */
+  cert: string
+  key: string
+  /** PEM CA(s) whose client certificates are accepted. */
+  clientCa: string | string[]
+  username?: string
+  password?: string
+  host?: string
+  port?: number
+  /** Pin the TLS version, e.g. to see how TLS 1.2 and 1.3 differ. */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3'
+}
+
+export interface SeenRequest {
+  readonly method: string
+  readonly path: string
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly clientSerial: string | undefined
+  readonly clientSubject: string | undefined
+  readonly bodyBytes: number
+  readonly bodySha256: string
+  readonly socketId: number
+}
+
+export interface MockUpstream {
+  readonly url: string
+  readonly port: number
+  readonly requests: SeenRequest[]
+  /** TLS connections accepted so far, and the most open at once. */
+  readonly stats: { connections: number, open: number, maxOpen: number }
+  close (): Promise<void>
+}
+
+export const CANNED_VERIFICATION = Object.freeze({
+  TransactionID: '00000000-0000-4000-8000-000000000000',
+  UploadedDt: '2026-01-01T00:00:00',
+  CountryCode: 'CA',
+  ProductName: 'Identity Verification',
+  Record: {
+    TransactionRecordID: '00000000-0000-4000-8000-000000000001',
+    RecordStatus: 'match',
+    DatasourceResults: [],
+    Errors: []
+  },
+  Errors: []
+})
+
+export async function startMockUpstream (options: MockUpstreamOptions): Promise<MockUpstream> {
+  const requests: SeenRequest[] = []
+  const stats = { connections: 0, open: 0, maxOpen: 0 }
+  const socketIds = new WeakMap<object, number>()
+  const expectedAuth = options.username === undefined
+    ? undefined
+    : 'Basic ' + Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')
+
+  const server = https.createServer({
+    cert: options.cert,
+    key: options.key,
+    ca: options.clientCa,
+    requestCert: true,
+    rejectUnauthorized: true,
+    maxVersion: options.maxVersion ?? 'TLSv1.3',
+    keepAliveTimeout: 30_000
+  }, (req, res) => {
+    handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ mockError: err.message }))
+    })
+  })
+
+  server.on('secureConnection', (socket) => {
+    stats.connections++
+    stats.open++
+    stats.maxOpen = Math.max(stats.maxOpen, stats.open)
+    socketIds.set(socket, stats.connections)
+    socket.once('close', () => { stats.open-- })
+  })
+  // A client the TLS layer refused is not an error of the mock.
+  server.on('tlsClientError', () => {})
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://mock.invalid')
+    const hash = createHash('sha256')
+    let bodyBytes = 0
+    const wantsBody = !url.pathname.startsWith('/__mock/hang')
+    if (wantsBody) {
+      for await (const chunk of req) {
+        bodyBytes += (chunk as Buffer).length
+        hash.update(chunk as Buffer)
+      }
+    }
+    const socket = req.socket as TLSSocket
+    const peer = socket.getPeerCertificate()
+    const seen: SeenRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: { ...req.headers },
+      clientSerial: peer?.raw === undefined ? undefined : new X509Certificate(peer.raw).serialNumber,
+      clientSubject: peer?.subject?.CN as string | undefined,
+      bodyBytes,
+      bodySha256: hash.digest('hex'),
+      socketId: socketIds.get(socket) ?? 0
+    }
+    requests.push(seen)
+
+    if (url.pathname.startsWith('/__mock/')) return testHelper(url, req, res, seen)
+
+    if (expectedAuth !== undefined && req.headers.authorization !== expectedAuth) {
+      return json(res, 401, { Message: 'Authorization has been denied for this request.' })
+    }
+    if (req.method === 'GET' && url.pathname === '/connection/v1/testauthentication') {
+      return json(res, 200, `Hello ${options.username ?? 'anonymous'}`)
+    }
+    if (req.method === 'POST' && url.pathname === '/verifications/v1/verify') {
+      return json(res, 200, CANNED_VERIFICATION)
+    }
+    return json(res, 404, { Message: `No HTTP resource was found that matches the request URI '${url.pathname}'.` })
+  }
+
+  async function testHelper (url: URL, req: IncomingMessage, res: ServerResponse, seen: SeenRequest): Promise<void> {
+    const [, , name, arg] = url.pathname.split('/')
+    switch (name) {
+      case 'echo':
+        res.setHeader('connection', 'keep-alive, x-mock-hop')
+        res.setHeader('keep-alive', 'timeout=30')
+        res.setHeader('x-mock-hop', 'should-not-leak')
+        return json(res, 200, seen)
+      case 'status':
+        res.setHeader('retry-after', '0')
+        return json(res, Number(arg), { status: Number(arg), from: 'mock' })
+      case 'slow':
+        await new Promise((resolve) => setTimeout(resolve, Number(arg)))
+        return json(res, 200, { slept: Number(arg) })
+      case 'hang':
+        return // never answers; the socket stays open until the client gives up
+      case 'download': {
+        const total = Number(arg)
+        const chunked = url.searchParams.get('chunked') === '1'
+        res.writeHead(200, chunked
+          ? { 'content-type': 'application/octet-stream' }
+          : { 'content-type': 'application/octet-stream', 'content-length': String(total) })
+        await writePattern(res, total)
+        res.end()
+        return
+      }
+      default:
+        return json(res, 404, { mock: 'no such helper' })
+    }
+  }
+
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    url: `https://${host}:${address.port}`,
+    port: address.port,
+    requests,
+    stats,
+    async close () {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  }
+}
+
+function json (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+/** The deterministic byte pattern downloads are made of: byte i is i % 251. */
+export function patternBytes (offset: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length)
+  for (let i = 0; i < length; i++) out[i] = (offset + i) % 251
+  return out
+}
+
+async function writePattern (res: ServerResponse, total: number): Promise<void> {
+  const size = 64 * 1024
+  for (let offset = 0; offset < total; offset += size) {
+    const ok = res.write(patternBytes(offset, Math.min(size, total - offset)))
+    if (!ok) await once(res, 'drain')
+  }
+}

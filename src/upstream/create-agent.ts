@@ -1,0 +1,34 @@
+import { Agent } from 'undici'
+import { upstreamServername } from '../config/load-config.js'
+import type { Config } from '../config/schema.js'
+import type { Identity } from '../identity/load-identity.js'
+import { createTlsConnector, type SocketFates } from './tls-connector.js'
+
+/**
+ * The undici Agent that holds one client identity. Every TLS option is
+ * explicit: reply-from's own defaults would turn verification off. A new
+ * Agent is made for each identity, because undici caches TLS sessions by
+ * server name and an old Agent could resume a session of the old certificate.
+ */
+export function createUpstreamAgent (config: Config, identity: Identity, fates: SocketFates): Agent {
+  const servername = upstreamServername(config)
+  return new Agent({
+    connections: config.UPSTREAM_CONNECTIONS,
+    pipelining: 1,
+    // HTTP/1.1 only: an ALPN upgrade must not change the protocol under us.
+    allowH2: false,
+    headersTimeout: config.UPSTREAM_TIMEOUT_MS,
+    bodyTimeout: config.UPSTREAM_TIMEOUT_MS,
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+    connect: createTlsConnector({
+      // built once when the identity was loaded; tls.connect would otherwise build one per socket
+      secureContext: identity.secureContext,
+      ...(servername === undefined ? {} : { servername }),
+      rejectUnauthorized: true,
+      ALPNProtocols: ['http/1.1'],
+      allowH2: false,
+      timeout: config.CONNECT_TIMEOUT_MS
+    }, fates)
+  })
+}
