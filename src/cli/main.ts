@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
-import { demo } from './demo-command.js'
 import { PROGRAM } from './fail.js'
-import { serve } from './serve-command.js'
+
+// Each command's module is imported when that command runs, not before:
+// `healthcheck` runs every few seconds inside the container and must not pay
+// for loading Fastify, undici and the PKI code it never uses.
+const DEFAULT_HEALTHCHECK_TIMEOUT_MS = 2000
+const DEFAULT_MOCK_PORT = 8443
 
 export function version (): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -26,6 +30,7 @@ export function buildProgram (): Command {
     .description('run the sidecar (the default command); configuration comes from the environment and ./.env')
     .option('--env-file <path>', 'read settings from this file instead of ./.env')
     .action(async (opts: { envFile?: string }) => {
+      const { serve } = await import('./serve-command.js')
       await serve(opts.envFile === undefined ? {} : { envFile: opts.envFile })
     })
 
@@ -34,10 +39,54 @@ export function buildProgram (): Command {
     .option('-p, --port <port>', 'proxy port', parsePort, 8080)
     .option('--admin-port <port>', 'admin port (0: off)', parsePort, 9090)
     .action(async (opts: { port: number, adminPort: number }) => {
+      const { demo } = await import('./demo-command.js')
       await demo(opts)
     })
 
+  program.command('healthcheck')
+    .description('exit 0 when the admin listener (ADMIN_HOST, ADMIN_PORT) answers /livez, else 1: a HEALTHCHECK that needs no curl')
+    .option('--ready', 'ask /readyz instead: ready to serve, not merely alive')
+    .option('--timeout <ms>', 'give up after this many milliseconds', parsePositive, DEFAULT_HEALTHCHECK_TIMEOUT_MS)
+    .action(async (opts: { ready?: boolean, timeout: number }) => {
+      const { healthcheck } = await import('./healthcheck-command.js')
+      await healthcheck({ path: opts.ready === true ? '/readyz' : '/livez', timeoutMs: opts.timeout })
+    })
+
+  program.command('mock')
+    .description('run the mock Trulioo mTLS upstream from certificate and credential files (for docker-compose; see demo-pki)')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port', parsePort, DEFAULT_MOCK_PORT)
+    .requiredOption('--cert-file <path>', 'PEM server certificate')
+    .requiredOption('--key-file <path>', 'PEM server key (unencrypted)')
+    .requiredOption('--client-ca-file <path>', 'PEM CA whose client certificates are accepted')
+    .option('--username-file <path>', 'file holding the NAPI username to demand (with --password-file)')
+    .option('--password-file <path>', 'file holding the NAPI password to demand')
+    .action(async (opts: import('./mock-command.js').MockCommandOptions) => {
+      const { mock } = await import('./mock-command.js')
+      await mock(opts)
+    })
+
+  program.command('demo-pki')
+    .description('write a throwaway CA, mock server and client certificates and demo credentials into a folder (for docker-compose)')
+    .requiredOption('--out <dir>', 'folder to write into (made if missing)')
+    .option('--server-name <name>', 'a name the mock upstream is reached by (repeatable; default mock-trulioo, localhost, 127.0.0.1)', collect, [])
+    .option('--private', 'keep keys and secrets at mode 0600 instead of 0644')
+    .action(async (opts: import('./demo-pki-command.js').DemoPkiOptions) => {
+      const { demoPki } = await import('./demo-pki-command.js')
+      await demoPki(opts)
+    })
+
   return program
+}
+
+function collect (value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+export function parsePositive (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number')
+  return n
 }
 
 export async function main (argv: string[] = process.argv): Promise<void> {

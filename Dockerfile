@@ -1,0 +1,59 @@
+# trulioo-mtls-sidecar container image.
+#
+#   docker build -t trulioo-mtls-sidecar .
+#
+# Two stages: `build` compiles TypeScript with the dev dependencies, then drops
+# them; the runtime stage gets dist/, bin/, package.json and the production
+# node_modules only. No secret is ever copied in: certificate, key, passphrase
+# and NAPI credentials are mounted at run time and named by *_FILE variables.
+#
+# Behind a TLS-intercepting proxy, hand its CA to npm for the build only (it
+# never reaches a layer): DOCKER_BUILDKIT=1 docker build \
+#   --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt -t trulioo-mtls-sidecar .
+# Without --secret the mount is simply empty and npm uses its built-in roots.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=npm_ca \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+    npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# Some packages ship their own test fixtures, keys among them
+# (@fastify/reply-from/test/fixtures/fastify.key): no key-shaped file, real or
+# not, goes into the image, so a scanner (or a person) never has to wonder.
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && find dist -name '*.map' -delete \
+ && find node_modules -type f \( -name '*.key' -o -name '*.pem' -o -name '*.crt' \
+      -o -name '*.p12' -o -name '*.pfx' -o -name '*.csr' \) -print -delete
+
+FROM node:24-bookworm-slim
+LABEL org.opencontainers.image.title="trulioo-mtls-sidecar" \
+      org.opencontainers.image.description="HTTP on localhost in, mutual TLS to Trulioo out" \
+      org.opencontainers.image.licenses="MIT"
+ENV NODE_ENV=production \
+    # Inside a container "localhost" is the container itself: listen on every
+    # interface so the app (compose network, pod) can reach it. The sidecar
+    # logs a warning when it does so without PROXY_AUTH_TOKEN.
+    LISTEN_HOST=0.0.0.0 \
+    LISTEN_PORT=8080 \
+    ADMIN_HOST=0.0.0.0 \
+    ADMIN_PORT=9090
+WORKDIR /app
+# Owned by root and read-only for the runtime user: nothing is written at run
+# time (logs go to stdout), so --read-only / readOnlyRootFilesystem just work.
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+COPY package.json ./
+USER 1000:1000
+EXPOSE 8080 9090
+# Liveness only (never the upstream): a tiny subcommand, so no curl in the image.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["node", "/app/bin/trulioo-mtls-sidecar.js", "healthcheck"]
+# Exec form: node is PID 1 and receives SIGTERM itself; `serve` drains
+# requests in flight for up to SHUTDOWN_GRACE_MS and exits 0.
+ENTRYPOINT ["node", "/app/bin/trulioo-mtls-sidecar.js"]
+CMD ["serve"]

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs'
+import { describeFsError, readSecretFile } from '../config/load-config.js'
+import { ConfigError } from '../errors.js'
+import { startMockUpstream } from '../mock/mock-upstream.js'
+import { exitOnStartupError, PROGRAM } from './fail.js'
+
+export const DEFAULT_MOCK_PORT = 8443
+
+export interface MockCommandOptions {
+  host: string
+  port: number
+  certFile: string
+  keyFile: string
+  clientCaFile: string
+  usernameFile?: string
+  passwordFile?: string
+}
+
+/**
+ * `trulioo-mtls-sidecar mock`: the mock Trulioo mTLS upstream the demo and
+ * the tests use, as a process of its own, so docker-compose can run it from
+ * the sidecar's image. It makes no files: certificates and credentials come
+ * from files (the output of `demo-pki`, mounted as compose secrets).
+ */
+export async function mock (options: MockCommandOptions): Promise<void> {
+  let upstream: Awaited<ReturnType<typeof startMockUpstream>>
+  try {
+    const username = options.usernameFile === undefined ? undefined : readOption('--username-file', options.usernameFile, true)
+    const password = options.passwordFile === undefined ? undefined : readOption('--password-file', options.passwordFile, true)
+    upstream = await startMockUpstream({
+      cert: readOption('--cert-file', options.certFile),
+      key: readOption('--key-file', options.keyFile),
+      clientCa: readOption('--client-ca-file', options.clientCaFile),
+      host: options.host,
+      port: options.port,
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password })
+    })
+  } catch (err) {
+    return exitOnStartupError(err)
+  }
+  process.stdout.write(`${PROGRAM} mock: mock Trulioo upstream (mutual TLS) listening on ${upstream.url}\n`)
+  const stop = (): void => {
+    upstream.close().then(() => process.exit(0), () => process.exit(1))
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}
+
+function readOption (option: string, path: string, secret = false): string {
+  try {
+    return secret ? readSecretFile(path) : readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(option, `cannot read ${path}: ${describeFsError(err)}`)
+  }
+}
