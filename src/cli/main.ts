@@ -1,13 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { demo } from './demo-command.js'
 import { PROGRAM } from './fail.js'
 import { serve } from './serve-command.js'
-
-export function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
+import { version } from '../version.js'
 
 export function parsePort (value: string): number {
   const port = Number(value)
