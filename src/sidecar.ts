@@ -1,34 +1,50 @@
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { buildAdminApp } from './admin/admin-app.js'
+import { SidecarMetrics } from './admin/metrics.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions } from './config/load-config.js'
 import type { Config } from './config/schema.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
 import { daysLeft } from './identity/load-identity.js'
-import { buildProxyApp, type RequestDone } from './proxy/proxy-app.js'
+import { reloadOnChange } from './identity/reload-on-change.js'
+import type { Watcher } from './identity/watch-files.js'
+import { buildProxyApp } from './proxy/proxy-app.js'
 import { SidecarState } from './state.js'
+import { runStartupCheck } from './startup-check.js'
+import { version } from './version.js'
 
 export interface StartOptions extends LoadConfigOptions {
   logger: Logger
   /** An already loaded configuration; otherwise it is read from env / .env. */
   config?: Config
-  onRequestDone?: (done: RequestDone) => void
 }
 
 export interface Sidecar {
   readonly config: Config
   readonly store: IdentityStore
   readonly state: SidecarState
+  readonly metrics: SidecarMetrics
   readonly proxy: FastifyInstance
+  readonly admin: FastifyInstance | undefined
   /** e.g. http://127.0.0.1:8080 */
   readonly proxyUrl: string
-  /** Stops taking requests, lets those in flight finish, closes the upstream pool. */
+  /** e.g. http://127.0.0.1:9090, or undefined when ADMIN_PORT=0 */
+  readonly adminUrl: string | undefined
+  /**
+   * Graceful stop: readiness fails at once, the listener takes no new
+   * connections, requests in flight finish, idle keep-alive connections and
+   * the upstream pool are closed.
+   */
   close (): Promise<void>
 }
 
+const DAY_MS = 86_400_000
+
 /**
- * Builds and starts the sidecar: configuration, identity, proxy listener.
+ * Builds and starts the sidecar: configuration, identity, proxy and admin
+ * listeners, file watching, expiry warnings, the optional start-up check.
  * Throws ConfigError / ConfigErrors for anything the operator must fix.
  */
 export async function startSidecar (options: StartOptions): Promise<Sidecar> {
@@ -41,51 +57,90 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const warn = (message: string): void => { logger.warn(message) }
   const store = new IdentityStore(config, { reloadConfig: () => loadConfig(loadOptions), warn })
   const state = new SidecarState()
+  const metrics = new SidecarMetrics(store, state)
 
-  const info = store.identity.info
-  logger.info({
-    subject: info.subject, issuer: info.issuer, serialNumber: info.serialNumber,
-    notAfter: info.notAfter.toISOString(), daysLeft: daysLeft(info), upstream: config.UPSTREAM_URL,
-    credentials: store.authorization === undefined ? 'pass-through' : 'injected'
-  }, 'client identity loaded')
-  warnAboutExpiry(store, config, logger)
+  logIdentity(store, logger)
+  warnAboutExpiry(store, logger)
+  store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, logger) })
+  const daily = setInterval(() => { warnAboutExpiry(store, logger) }, DAY_MS)
+  daily.unref()
 
   if (!isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
     logger.warn({ host: config.LISTEN_HOST }, 'the proxy listens beyond loopback without PROXY_AUTH_TOKEN: anything that reaches this port can call Trulioo with these credentials')
   }
 
-  const proxy = await buildProxyApp({ store, state, logger, ...(options.onRequestDone === undefined ? {} : { onRequestDone: options.onRequestDone }) })
+  const proxy = await buildProxyApp({ store, state, logger, onRequestDone: (done) => { metrics.observe(done) } })
+  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ store, state, metrics, logger, version: version() })
+  let proxyUrl: string
+  let adminUrl: string | undefined
   try {
-    await proxy.listen({ host: config.LISTEN_HOST, port: config.LISTEN_PORT, listenTextResolver: (address) => `proxy listening on ${address}` })
+    proxyUrl = await listen(proxy, 'LISTEN_PORT', config.LISTEN_HOST, config.LISTEN_PORT, 'proxy')
+    adminUrl = admin === undefined ? undefined : await listen(admin, 'ADMIN_PORT', config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
   } catch (err) {
-    await store.destroy()
-    throw listenError('LISTEN_PORT', config.LISTEN_HOST, config.LISTEN_PORT, err)
+    clearInterval(daily)
+    await Promise.allSettled([proxy.close(), admin?.close(), store.destroy()])
+    throw err
   }
-  const address = proxy.server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+
+  const watcher: Watcher | undefined = config.CERT_WATCH ? reloadOnChange(store, logger) : undefined
+  if (config.STARTUP_CHECK) {
+    state.startupCheckPassed = false
+    void runStartupCheck(store, state, logger)
+  }
 
   let closing: Promise<void> | undefined
   return {
     config,
     store,
     state,
+    metrics,
     proxy,
-    proxyUrl: `http://${host}:${address.port}`,
+    admin,
+    proxyUrl,
+    adminUrl,
     close () {
       closing ??= (async () => {
         state.draining = true
+        watcher?.close()
+        clearInterval(daily)
+        // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
         await proxy.close()
         await store.close()
+        await admin?.close()
       })()
       return closing
     }
   }
 }
 
-export function warnAboutExpiry (store: IdentityStore, config: Config, logger: Logger): void {
+async function listen (app: FastifyInstance, variable: string, host: string, port: number, name: string): Promise<string> {
+  try {
+    await app.listen({ host, port, listenTextResolver: (address) => `${name} listening on ${address}` })
+  } catch (err) {
+    throw listenError(variable, host, port, err)
+  }
+  const address = app.server.address() as AddressInfo
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${shown}:${address.port}`
+}
+
+function logIdentity (store: IdentityStore, logger: Logger): void {
+  const info = store.identity.info
+  logger.info({
+    subject: info.subject,
+    issuer: info.issuer,
+    serialNumber: info.serialNumber,
+    notAfter: info.notAfter.toISOString(),
+    daysLeft: daysLeft(info),
+    upstream: store.config.UPSTREAM_URL,
+    credentials: store.authorization === undefined ? 'pass-through' : 'injected'
+  }, 'client identity loaded')
+}
+
+export function warnAboutExpiry (store: IdentityStore, logger: Logger): void {
   const info = store.identity.info
   const left = daysLeft(info)
-  if (left < config.CERT_EXPIRY_WARN_DAYS) {
+  if (left < store.config.CERT_EXPIRY_WARN_DAYS) {
     logger.warn({ notAfter: info.notAfter.toISOString(), daysLeft: left, serialNumber: info.serialNumber },
       `the client certificate expires in ${left} days: request a new one from the Trulioo portal`)
   }

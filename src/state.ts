@@ -8,6 +8,8 @@ export class SidecarState {
   draining = false
   /** STARTUP_CHECK: undefined while not required, else whether the test call passed. */
   startupCheckPassed: boolean | undefined = undefined
+  /** Why the start-up check has not passed yet (certificate or credentials refused, …). */
+  startupCheckDetail: string | undefined = undefined
   /** Requests the proxy is serving right now. */
   inFlight = 0
 }

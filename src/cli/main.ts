@@ -1,17 +1,12 @@
-import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { PROGRAM } from './fail.js'
+import { version } from '../version.js'
 
 // Each command's module is imported when that command runs, not before:
 // `healthcheck` runs every few seconds inside the container and must not pay
 // for loading Fastify, undici and the PKI code it never uses.
 const DEFAULT_HEALTHCHECK_TIMEOUT_MS = 2000
 const DEFAULT_MOCK_PORT = 8443
-
-export function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
 
 export function parsePort (value: string): number {
   const port = Number(value)

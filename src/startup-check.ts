@@ -1,0 +1,41 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from 'pino'
+import type { IdentityStore } from './identity/identity-store.js'
+import type { SidecarState } from './state.js'
+import { testAuthentication } from './upstream/test-authentication.js'
+
+const FIRST_DELAY_MS = 1_000
+const MAX_DELAY_MS = 30_000
+
+/**
+ * STARTUP_CHECK: calls Trulioo's test endpoint until it answers, keeping the
+ * sidecar not ready meanwhile, and says each time who refused: the TLS layer
+ * (certificate) or NAPI (credentials). A reload makes it try again at once.
+ */
+export async function runStartupCheck (store: IdentityStore, state: SidecarState, logger: Logger): Promise<void> {
+  let delay = FIRST_DELAY_MS
+  let wake: (() => void) | undefined
+  const onReload = (): void => { wake?.() }
+  store.on('reload', onReload)
+  try {
+    while (!state.draining) {
+      const result = await testAuthentication(store, Math.min(store.config.UPSTREAM_TIMEOUT_MS, 15_000))
+      if (state.draining) return
+      if (result.ok) {
+        state.startupCheckPassed = true
+        state.startupCheckDetail = undefined
+        logger.info('start-up check passed: the certificate and the credentials were accepted')
+        return
+      }
+      state.startupCheckDetail = result.detail
+      const who = result.refused === 'certificate' ? 'the client certificate was refused' : result.refused === 'credentials' ? 'the credentials were refused' : 'the upstream did not answer as expected'
+      logger.error({ refused: result.refused, retryInMs: delay }, `start-up check failed: ${who}: ${result.detail}`)
+      const controller = new AbortController()
+      wake = () => { controller.abort() }
+      await sleep(delay, undefined, { signal: controller.signal, ref: false }).catch(() => {})
+      delay = Math.min(delay * 2, MAX_DELAY_MS)
+    }
+  } finally {
+    store.off('reload', onReload)
+  }
+}
