@@ -27,7 +27,8 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && find dist -name '*.map' -delete \
  && find node_modules -type f \( -name '*.key' -o -name '*.pem' -o -name '*.crt' \
-      -o -name '*.p12' -o -name '*.pfx' -o -name '*.csr' \) -print -delete
+      -o -name '*.p12' -o -name '*.pfx' -o -name '*.csr' \) -print -delete \
+ && find node_modules -type d -empty -delete
 
 FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="trulioo-mtls-sidecar" \
