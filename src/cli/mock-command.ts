@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describeFsError, readSecretFile } from '../config/load-config.js'
 import { ConfigError } from '../errors.js'
-import { startMockUpstream } from '../mock/mock-upstream.js'
+import { type MockUpstream, startMockUpstream } from '../mock/mock-upstream.js'
 import { exitOnStartupError, PROGRAM } from './fail.js'
 
 export const DEFAULT_MOCK_PORT = 8443
@@ -22,8 +22,8 @@ export interface MockCommandOptions {
  * the sidecar's image. It makes no files: certificates and credentials come
  * from files (the output of `demo-pki`, mounted as compose secrets).
  */
-export async function mock (options: MockCommandOptions): Promise<void> {
-  let upstream: Awaited<ReturnType<typeof startMockUpstream>>
+export async function mock (options: MockCommandOptions): Promise<MockUpstream> {
+  let upstream: MockUpstream
   try {
     const username = options.usernameFile === undefined ? undefined : readOption('--username-file', options.usernameFile, true)
     const password = options.passwordFile === undefined ? undefined : readOption('--password-file', options.passwordFile, true)
@@ -45,6 +45,15 @@ export async function mock (options: MockCommandOptions): Promise<void> {
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
+  return {
+    ...upstream,
+    requests: upstream.requests,
+    close: async () => {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      await upstream.close()
+    }
+  }
 }
 
 function readOption (option: string, path: string, secret = false): string {
