@@ -134,7 +134,10 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     return undefined
   }
 
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    // While draining, every answer closes its connection: a keep-alive client
+    // must not hold the listener open until the grace period runs out.
+    if (state.draining) reply.header('connection', 'close')
     if (payload instanceof Readable) {
       const meter = new ByteMeter()
       marks(request)[kOut] = meter
