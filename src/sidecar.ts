@@ -105,7 +105,9 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
         clearInterval(daily)
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
         await proxy.close()
+        logger.debug('proxy listener closed')
         await store.close()
+        logger.debug('upstream pool closed')
         await admin?.close()
       })()
       return closing

@@ -134,7 +134,10 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     return undefined
   }
 
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    // While draining, every answer closes its connection: a keep-alive client
+    // must not hold the listener open until the grace period runs out.
+    if (state.draining) reply.header('connection', 'close')
     if (payload instanceof Readable) {
       const meter = new ByteMeter()
       marks(request)[kOut] = meter
@@ -150,7 +153,9 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     const out = m[kOut]
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
     const path = request.url.split('?', 1)[0]
-    request.log.info({
+    // the root logger: the proxy route's own logger is held at 'error' (see register below)
+    logger.info({
+      requestId: request.id,
       method: request.method,
       path,
       status: reply.statusCode,
@@ -177,7 +182,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       err = new SidecarRequestError('BAD_REQUEST', `the request could not be read (${error.code ?? error.statusCode})`)
     } else {
-      request.log.error({ errorCode: error.code, errorName: error.name }, 'unexpected error in the proxy')
+      logger.error({ requestId: request.id, errorCode: error.code, errorName: error.name }, 'unexpected error in the proxy')
       err = new SidecarRequestError('INTERNAL_ERROR', 'unexpected error in the sidecar')
     }
     marks(request)[kError] = err.code
@@ -187,6 +192,9 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // the plugin's published types fight fastify's generics; the options are checked at runtime
   await app.register(httpProxy as unknown as FastifyPluginAsync<Record<string, unknown>>, {
     upstream: origin.origin,
+    // reply-from logs every upstream failure again, with a stack, at 'warn';
+    // the sidecar's own line (onError below) says it once and says which failure
+    logLevel: 'error',
     // our Dispatcher: explicit TLS settings, pooled, swapped on reload
     undici: store.dispatcher as never,
     httpMethods: [...ALLOWED_METHODS],
@@ -224,7 +232,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       onError: (reply: FastifyReply, { error }: { error: Error }) => {
         const err = classifyUpstreamError(error, store.fates, servername)
         marks(reply.request)[kError] = err.code
-        reply.request.log.warn({ errorCode: err.code, cause: causeCode(error) }, err.message)
+        logger.warn({ requestId: reply.request.id, errorCode: err.code, cause: causeCode(error) }, err.message)
         sendSidecarError(reply, err)
       }
     }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { Agent, request } from 'undici'
@@ -147,4 +148,13 @@ export async function call (dispatcher: Agent, url: string, options: Partial<Par
   const res = await request(url, { dispatcher, ...options } as Parameters<typeof request>[1])
   const text = await res.body.text()
   return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) }
+}
+
+/** A port free right now on 127.0.0.1 (for the admin listener, where 0 means "off"). */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
 }

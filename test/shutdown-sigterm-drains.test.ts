@@ -1,0 +1,50 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { baseEnv, call, client, freePort, startMock } from './helpers/harness.js'
+import { portOf, spawnSidecar } from './helpers/spawn-sidecar.js'
+
+t.test('SIGTERM: readiness fails at once, slow requests in flight all complete, exit code 0', async (t) => {
+  const mock = await startMock(t)
+  const adminPort = await freePort()
+  const run = spawnSidecar(t, ['serve'], { ...await baseEnv(mock), LOG_LEVEL: 'debug', ADMIN_PORT: String(adminPort), SHUTDOWN_GRACE_MS: '10000' })
+  const port = portOf(await run.waitForLine(/proxy listening on/))
+  await run.waitForLine(/admin listening on/)
+  const proxy = `http://127.0.0.1:${port}`
+  const admin = `http://127.0.0.1:${adminPort}`
+  const http = client(t)
+
+  t.equal((await call(http, `${admin}/readyz`)).status, 200, 'ready before')
+  const inFlight = Array.from({ length: 5 }, () => call(http, `${proxy}/__mock/slow/1500`))
+  const waitUntil = Date.now() + 5_000
+  while (mock.requests.filter((r) => r.path.startsWith('/__mock/slow')).length < 5 && Date.now() < waitUntil) await sleep(20)
+  t.equal(mock.requests.length, 5, 'all five reached the upstream')
+
+  run.child.kill('SIGTERM')
+  await run.waitForLine(/shutting down/)
+  const during = await call(http, `${admin}/readyz`)
+  t.equal(during.status, 503, 'not ready while draining')
+  t.match(during.json().checks.find((c: { name: string }) => c.name === 'not_draining'), { ok: false })
+
+  const answers = await Promise.all(inFlight)
+  t.same(answers.map((a) => a.status), [200, 200, 200, 200, 200], 'every request in flight completed')
+  t.equal(await run.exited, 0, 'exit code 0')
+  await t.rejects(call(client(t), `${proxy}/connection/v1/testauthentication`), 'no new connection after exit')
+})
+
+t.test('a second signal exits at once', async (t) => {
+  const mock = await startMock(t)
+  const run = spawnSidecar(t, ['serve'], { ...await baseEnv(mock), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' })
+  const port = portOf(await run.waitForLine(/proxy listening on/))
+  const pending = call(client(t), `http://127.0.0.1:${port}/__mock/hang`).catch((err: Error) => err)
+  const until = Date.now() + 5_000
+  while (mock.requests.length === 0 && Date.now() < until) await sleep(20)
+  run.child.kill('SIGTERM')
+  await run.waitForLine(/shutting down/)
+  const started = Date.now()
+  run.child.kill('SIGINT')
+  const code = await run.exited
+  t.not(code, 0, 'a forced exit is not a clean one')
+  t.ok(Date.now() - started < 5_000, 'it did not wait for the grace period')
+  t.ok(run.stdout.some((l) => /second signal/.test(l)))
+  await pending
+})
