@@ -34,10 +34,10 @@ FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="trulioo-mtls-sidecar" \
       org.opencontainers.image.description="HTTP on localhost in, mutual TLS to Trulioo out" \
       org.opencontainers.image.licenses="MIT"
+# Inside a container "localhost" is the container itself: listen on every
+# interface so the app (compose network, pod) can reach it, on purpose. The
+# sidecar logs a warning when the proxy does so without PROXY_AUTH_TOKEN.
 ENV NODE_ENV=production \
-    # Inside a container "localhost" is the container itself: listen on every
-    # interface so the app (compose network, pod) can reach it. The sidecar
-    # logs a warning when it does so without PROXY_AUTH_TOKEN.
     LISTEN_HOST=0.0.0.0 \
     LISTEN_PORT=8080 \
     ADMIN_HOST=0.0.0.0 \

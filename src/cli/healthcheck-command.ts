@@ -21,7 +21,8 @@ export interface HealthcheckTarget { host: string, port: number, path: string }
 /**
  * Where to ask, from the same ADMIN_HOST / ADMIN_PORT the sidecar listens
  * on. Reads only those two variables: a probe that runs every few seconds
- * must not read secret files or fail on an unrelated setting.
+ * must not read secret files or fail on an unrelated setting. (Nor ./.env:
+ * the image has none; elsewhere pass --host/--port if .env moves the port.)
  */
 export function healthcheckTarget (options: HealthcheckOptions = {}): HealthcheckTarget {
   const env = options.env ?? process.env

@@ -41,10 +41,17 @@ export function buildProgram (): Command {
   program.command('healthcheck')
     .description('exit 0 when the admin listener (ADMIN_HOST, ADMIN_PORT) answers /livez, else 1: a HEALTHCHECK that needs no curl')
     .option('--ready', 'ask /readyz instead: ready to serve, not merely alive')
+    .option('--host <host>', 'admin address to ask (default: ADMIN_HOST, loopback when it is 0.0.0.0)')
+    .option('--port <port>', 'admin port to ask (default: ADMIN_PORT)', parsePort)
     .option('--timeout <ms>', 'give up after this many milliseconds', parsePositive, DEFAULT_HEALTHCHECK_TIMEOUT_MS)
-    .action(async (opts: { ready?: boolean, timeout: number }) => {
+    .action(async (opts: { ready?: boolean, host?: string, port?: number, timeout: number }) => {
       const { healthcheck } = await import('./healthcheck-command.js')
-      await healthcheck({ path: opts.ready === true ? '/readyz' : '/livez', timeoutMs: opts.timeout })
+      await healthcheck({
+        path: opts.ready === true ? '/readyz' : '/livez',
+        timeoutMs: opts.timeout,
+        ...(opts.host === undefined ? {} : { host: opts.host }),
+        ...(opts.port === undefined ? {} : { port: opts.port })
+      })
     })
 
   program.command('mock')
