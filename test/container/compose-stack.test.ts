@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { buildImage, IMAGE, LABEL, requireEngine, run } from './engine.js'
+import { buildImage, IMAGE, inspect, LABEL, requireEngine, run, waitFor } from './engine.js'
 
 // docker-compose.yml as a user runs it: the demo PKI made by the image's own
 // `demo-pki` command, then the stack, and the legacy app's exit code and log.
@@ -43,5 +43,23 @@ if (docker !== undefined) {
     t.equal(config.code, 0, config.stderr)
     t.match(config.stdout, /UPSTREAM_URL: https:\/\/mtls\.primary\.prod\.trulioo\.com/)
     t.match(config.stdout, /profiles:\s*\n\s*- mock/, 'the mock only with --profile mock')
+
+    // The sidecar starts and turns ready with the override's settings (no call
+    // leaves the machine: readiness never asks the upstream).
+    const files = ['-f', 'docker-compose.yml', '-f', 'docker-compose.trulioo.yml']
+    const overrideEnv = { ...env, TRULIOO_SECRETS_DIR: dir }
+    const up = await run(compose, ['-p', project, ...files, 'up', '-d', '--no-build', 'sidecar'], { env: overrideEnv, timeoutMs: 120_000 })
+    t.equal(up.code, 0, up.stderr)
+    const id = (await run(compose, ['-p', project, ...files, 'ps', '-q', 'sidecar'], { env: overrideEnv })).stdout.trim()
+    const health = await waitFor('healthy', async () => {
+      const status = await inspect(docker, id, '{{.State.Health.Status}}')
+      if (status === 'unhealthy') throw new Error('unhealthy')
+      return status === 'healthy' ? status : undefined
+    }, 90_000).catch((err: Error) => err.message)
+    t.equal(health, 'healthy', 'ready against the real endpoint\'s settings')
+    const status = await run(docker, ['exec', id, 'node', '-e',
+      'fetch("http://127.0.0.1:9090/status").then((r) => r.json()).then((s) => console.log(s.upstreamUrl))'])
+    t.equal(status.stdout.trim(), 'https://mtls.primary.prod.trulioo.com')
+    await run(compose, ['-p', project, ...files, 'down', '-v', '--remove-orphans', '-t', '5'], { env: overrideEnv, timeoutMs: 120_000 })
   })
 }
