@@ -3,7 +3,7 @@ import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from '../config/schema.js'
 import { PROGRAM } from './fail.js'
 
 /** Short enough for Docker's default 30 s HEALTHCHECK timeout, long enough for a busy host. */
-export const DEFAULT_HEALTHCHECK_TIMEOUT_MS = 2000 // main.ts repeats it for --help
+export const DEFAULT_HEALTHCHECK_TIMEOUT_MS = 2000
 
 export interface HealthcheckOptions {
   /** Admin address; default ADMIN_HOST from the environment (0.0.0.0 / :: become loopback). */

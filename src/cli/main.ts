@@ -1,11 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { PROGRAM } from './fail.js'
+import { DEFAULT_HEALTHCHECK_TIMEOUT_MS, healthcheck } from './healthcheck-command.js'
 import { version } from '../version.js'
 
 // Each command's module is imported when that command runs, not before:
 // `healthcheck` runs every few seconds inside the container and must not pay
-// for loading Fastify, undici and the PKI code it never uses.
-const DEFAULT_HEALTHCHECK_TIMEOUT_MS = 2000
+// for loading Fastify, undici and the PKI code it never uses. (Its own module
+// is light, node:http and the schema's defaults, so it is imported here.)
 const DEFAULT_MOCK_PORT = 8443
 
 export function parsePort (value: string): number {
@@ -45,7 +46,6 @@ export function buildProgram (): Command {
     .option('--port <port>', 'admin port to ask (default: ADMIN_PORT)', parsePort)
     .option('--timeout <ms>', 'give up after this many milliseconds', parsePositive, DEFAULT_HEALTHCHECK_TIMEOUT_MS)
     .action(async (opts: { ready?: boolean, host?: string, port?: number, timeout: number }) => {
-      const { healthcheck } = await import('./healthcheck-command.js')
       await healthcheck({
         path: opts.ready === true ? '/readyz' : '/livez',
         timeoutMs: opts.timeout,

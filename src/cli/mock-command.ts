@@ -4,8 +4,6 @@ import { ConfigError } from '../errors.js'
 import { type MockUpstream, startMockUpstream } from '../mock/mock-upstream.js'
 import { exitOnStartupError, PROGRAM } from './fail.js'
 
-export const DEFAULT_MOCK_PORT = 8443
-
 export interface MockCommandOptions {
   host: string
   port: number
