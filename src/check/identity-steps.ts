@@ -43,7 +43,8 @@ function judgeValidity (context: CheckContext, cert: X509Certificate): StepOutco
   const left = daysLeft({ notAfter } as Parameters<typeof daysLeft>[0], context.now)
   const data = { subject, issuer, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), daysLeft: left }
   if (context.now.getTime() > notAfter.getTime()) {
-    return fail(`${subject} expired on ${notAfter.toISOString()} (${-left} days ago)`, ADVICE.certExpired, data)
+    const ago = Math.floor((context.now.getTime() - notAfter.getTime()) / 86_400_000)
+    return fail(`${subject} expired on ${notAfter.toISOString()} (${ago === 0 ? 'today' : ago === 1 ? '1 day ago' : `${ago} days ago`})`, ADVICE.certExpired, data)
   }
   if (context.now.getTime() < notBefore.getTime()) {
     return fail(`${subject} is not valid before ${notBefore.toISOString()}`, ADVICE.certNotYetValid, data)

@@ -20,11 +20,16 @@ export class RawExchange {
   #error: NodeJS.ErrnoException | undefined
   #closed = false
   #secured = false
+  #protocol: string | null = null
   #waiters = new Set<() => void>()
 
   constructor (socket: TLSSocket) {
     this.socket = socket
-    socket.on('secureConnect', () => { this.#secured = true; this.#notify() })
+    socket.on('secureConnect', () => {
+      this.#secured = true
+      this.#protocol = socket.getProtocol()
+      this.#notify()
+    })
     socket.on('data', (chunk: Buffer) => {
       if (this.#bytes < MAX_BYTES) this.#chunks.push(chunk)
       this.#bytes += chunk.length
@@ -35,6 +40,9 @@ export class RawExchange {
   }
 
   get error (): NodeJS.ErrnoException | undefined { return this.#error }
+
+  /** The TLS version agreed, kept after the socket is gone (getProtocol() then says null). */
+  get protocol (): string | null { return this.#protocol }
 
   /** Resolves once the handshake is done; rejects with the reason it failed. */
   async handshake (timeoutMs: number): Promise<void> {
