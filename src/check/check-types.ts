@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net'
-import type { TLSSocket } from 'node:tls'
 import type { Agent } from 'undici'
 import type { Config } from '../config/schema.js'
 import type { Identity } from '../identity/load-identity.js'
@@ -44,8 +43,9 @@ export interface CheckContext {
   port: number
   servername: string | undefined
   addresses: string[]
+  /** The address the TCP step reached; later connections go there too. */
+  address: string | undefined
   tcp: Socket | undefined
-  tlsSocket: TLSSocket | undefined
   agent: Agent | undefined
   authorization: string | undefined
   firstCallMs: number | undefined

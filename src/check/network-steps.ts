@@ -51,6 +51,7 @@ export const tcpStep: Step = {
       const started = performance.now()
       try {
         context.tcp = await connectTcp(address, context.port, context.config.CONNECT_TIMEOUT_MS)
+        context.address = address
         const ms = Math.round(performance.now() - started)
         return pass(`connected to ${where} in ${ms} ms`, { address, port: context.port, ms })
       } catch (err) {
@@ -129,7 +130,7 @@ function untrustedAdvice (code: string): string {
  */
 async function clientCertRequired (context: CheckContext): Promise<{ value: boolean | null, text: string }> {
   const bare = new RawExchange(tls.connect({
-    host: context.addresses[0] as string,
+    host: context.address as string,
     port: context.port,
     ...(context.servername === undefined ? {} : { servername: context.servername }),
     secureContext: tls.createSecureContext({ minVersion: 'TLSv1.2' }),

@@ -92,8 +92,8 @@ function newContext (config: Config, now: Date): CheckContext {
     port: origin.port === '' ? 443 : Number(origin.port),
     servername: upstreamServername(config),
     addresses: [],
+    address: undefined,
     tcp: undefined,
-    tlsSocket: undefined,
     agent: undefined,
     authorization: basicAuthorization(config),
     firstCallMs: undefined
