@@ -96,7 +96,7 @@ const rows: Row[] = [
     name: 'client certificate from another CA (TLS 1.3)',
     env: async () => wrongCaClient(),
     step: 'client-cert',
-    detail: /closed the connection right after the TLSv1\.3 handshake without answering .*refused the client certificate/,
+    detail: /closed the connection right after the TLSv1\.3 handshake without answering.*: it refused the client certificate/,
     advice: /not issued by Trulioo for this account .* or it was revoked/
   },
   {

@@ -54,3 +54,15 @@ t.test('check exits 78 with the problem when the configuration is invalid', asyn
   t.match(io.out(), /✘ configuration valid: UPSTREAM_URL: must use https/)
   t.match(io.out(), /→ Fix the settings/)
 })
+
+t.test('without NAPI credentials the Hello step is skipped, not failed', async (t) => {
+  const mock = await startMock(t)
+  const env: Record<string, string | undefined> = { ...await baseEnv(mock), TRULIOO_USERNAME: undefined, TRULIOO_PASSWORD: undefined }
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]
+  const report = await runCheck({ env: env as NodeJS.ProcessEnv, envFile: false })
+  t.equal(report.exitCode, 0)
+  const auth = report.steps.find((s) => s.id === 'auth')
+  t.equal(auth?.status, 'skip')
+  t.match(auth?.detail, /no NAPI credentials are set/)
+  t.match(report.steps.at(-1)?.detail, /HTTP 401/, 'the round trip is still measured')
+})

@@ -30,7 +30,7 @@ export const clientCertStep: Step = {
         const alert = answer.error?.code?.includes('_ALERT_') === true
         const detail = alert
           ? classifyUpstreamError(answer.error).message
-          : `the upstream closed the connection right after the ${exchange.protocol ?? 'TLS'} handshake without answering (${answer.error?.code ?? 'closed'}): it refused the client certificate`
+          : `the upstream closed the connection right after the ${exchange.protocol ?? 'TLS'} handshake without answering${answer.error?.code === undefined ? '' : ` (${answer.error.code})`}: it refused the client certificate`
         return fail(detail, ADVICE.certRejected)
       }
       // nginx-style terminators with optional verification answer 400 instead of closing

@@ -83,8 +83,10 @@ async function csr (opts: CsrOptions, io: CliIo): Promise<void> {
   let subject: Subject
   let passphrase = filePassphrase
   if (prompt) {
-    // Flags given are checked first: no point asking questions before a bad --country is refused.
+    // Flags given are checked first: no point asking questions before a bad --country is refused,
+    // or before a key file in the way is found.
     checkGivenFields(given)
+    if (given.commonName !== undefined) checkOutputs(outputPaths(opts, checkField('commonName', given.commonName)), opts.force)
     const prompter = new Prompter({ input: io.stdin, output: io.stderr, terminal: io.stdin.isTTY === true })
     try {
       const answers = await askSubject(prompter, given, filePassphrase === undefined)
@@ -97,7 +99,7 @@ async function csr (opts: CsrOptions, io: CliIo): Promise<void> {
     subject = checkSubject(given)
   }
 
-  const paths = outputPaths(opts, subject)
+  const paths = outputPaths(opts, subject.commonName)
   checkOutputs(paths, opts.force)
   const made = await makeCsr({ subject, keyType: opts.keyType, passphrase })
   writeOutputs(paths, made.keyPem, made.csrPem, opts.force)
@@ -122,10 +124,10 @@ function passphraseFromFile (path: string): string {
   return checkPassphrase('--passphrase-file', value)
 }
 
-function outputPaths (opts: CsrOptions, subject: Subject): OutputPaths {
+function outputPaths (opts: CsrOptions, commonName: string): OutputPaths {
   return {
-    keyFile: resolve(opts.keyOut ?? join(opts.outDir, `${subject.commonName}.key`)),
-    csrFile: resolve(opts.csrOut ?? join(opts.outDir, `${subject.commonName}.csr`))
+    keyFile: resolve(opts.keyOut ?? join(opts.outDir, `${commonName}.key`)),
+    csrFile: resolve(opts.csrOut ?? join(opts.outDir, `${commonName}.csr`))
   }
 }
 
