@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { memoryIo, runCli } from './helpers/cli.js'
@@ -46,6 +46,18 @@ t.test('csr --interactive refuses a bad flag before asking anything', async (t) 
   t.equal(io.exitCode, 64)
   t.notMatch(io.err(), /State or province/)
   t.match(io.err(), /did you mean GB/)
+})
+
+t.test('csr --interactive refuses a key file in the way before asking anything', async (t) => {
+  const dir = outDir(t)
+  writeFileSync(join(dir, 'api.acme.example.key'), 'precious')
+  const io = memoryIo()
+  io.stdin.end('')
+  await runCli(io, ['csr', '--interactive', '--common-name', 'api.acme.example', '--out-dir', dir])
+  t.equal(io.exitCode, 73)
+  t.notMatch(io.err(), /Country/)
+  t.match(io.err(), /already exists; nothing was written/)
+  t.equal(readFileSync(join(dir, 'api.acme.example.key'), 'utf8'), 'precious')
 })
 
 /** util-linux `script` gives the real binary a pseudo-terminal, as a person at a keyboard would. */

@@ -70,3 +70,11 @@ t.test('csr refuses an unknown key type (commander choices)', async (t) => {
   t.match(io.err(), /--key-type <type>' argument 'dsa' is invalid/)
   t.same(filesIn(dir), [])
 })
+
+t.test('csr refuses one path for both the key and the CSR', async (t) => {
+  const dir = outDir(t)
+  const io = await runCli(memoryIo(), ['csr', ...SUBJECT_FLAGS, '--key-out', join(dir, 'same'), '--csr-out', join(dir, 'same')])
+  t.equal(io.exitCode, 64)
+  t.match(io.err(), /--key-out: the key and the CSR cannot be the same file/)
+  t.same(filesIn(dir), [])
+})

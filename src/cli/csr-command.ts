@@ -47,7 +47,8 @@ export function registerCsr (program: Command, io: CliIo): void {
     .addHelpText('after', `
 When stdin is a terminal, every subject field not given as a flag is asked
 for, then extra DNS names and a passphrase (typed without echo; Enter for none).
-Nothing is written until every answer has been accepted.`)
+With every field given as flags nothing is asked: use --passphrase-file for an
+encrypted key. Nothing is written until every answer has been accepted.`)
     .action(async (opts: CsrOptions) => {
       io.setExitCode(await runCsr(opts, io))
     })
@@ -86,7 +87,9 @@ async function csr (opts: CsrOptions, io: CliIo): Promise<void> {
     // Flags given are checked first: no point asking questions before a bad --country is refused,
     // or before a key file in the way is found.
     checkGivenFields(given)
-    if (given.commonName !== undefined) checkOutputs(outputPaths(opts, checkField('commonName', given.commonName)), opts.force)
+    if (given.commonName !== undefined || (opts.keyOut !== undefined && opts.csrOut !== undefined)) {
+      checkOutputs(outputPaths(opts, given.commonName === undefined ? '' : checkField('commonName', given.commonName)), opts.force)
+    }
     const prompter = new Prompter({ input: io.stdin, output: io.stderr, terminal: io.stdin.isTTY === true })
     try {
       const answers = await askSubject(prompter, given, filePassphrase === undefined)
