@@ -3,7 +3,7 @@ import t from 'tap'
 import { runCheck } from '../src/check/run-check.js'
 import type { StepId } from '../src/check/check-types.js'
 import { createCertificateAuthority } from '../src/mock/pki.js'
-import { baseEnv, encryptKey, PASSPHRASE, pki, startMock } from './helpers/harness.js'
+import { baseEnv, encryptKey, PASSPHRASE, PASSWORD, pki, startMock } from './helpers/harness.js'
 
 /** A port on 127.0.0.1 that nothing listens on: bound, then closed. */
 async function closedPort (): Promise<number> {
@@ -139,5 +139,7 @@ for (const row of rows) {
     t.match(last?.advice, row.advice)
     t.ok(report.steps.slice(0, -1).every((s) => s.status === 'pass'), 'every step before it passed')
     t.ok(report.notRun.length > 0 || row.step === 'round-trip', 'stops at the first failure')
+    const shown = JSON.stringify(report)
+    for (const secret of [PASSWORD, 'wrong-password', PASSPHRASE, 'not-the-passphrase']) t.notOk(shown.includes(secret), 'no secret in the report')
   })
 }

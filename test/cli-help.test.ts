@@ -47,7 +47,11 @@ t.test('the real binary answers --version and check --help', { skip: built ? fal
   t.equal(help.status, 0)
   t.match(help.stdout, /--json/)
   t.match(help.stdout, /Exit code 0 when every step passed/)
-  const unknown = spawnSync(process.execPath, [BIN, 'csr', '--no-such-flag'], { encoding: 'utf8' })
-  t.not(unknown.status, 0)
-  t.match(unknown.stderr, /unknown option '--no-such-flag'/)
+})
+
+t.test('an unknown option is refused with the help hint', async (t) => {
+  const io = await runCli(memoryIo(), ['csr', '--no-such-flag'])
+  t.not(io.exitCode, 0)
+  t.match(io.err(), /unknown option '--no-such-flag'/)
+  t.match(io.err(), /Usage: trulioo-mtls-sidecar csr/)
 })
