@@ -1,9 +1,10 @@
-import { createServer } from 'node:net'
+import { createServer as createHttpServer } from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
 import t from 'tap'
 import { runCheck } from '../src/check/run-check.js'
 import type { StepId } from '../src/check/check-types.js'
 import { createCertificateAuthority } from '../src/mock/pki.js'
-import { baseEnv, encryptKey, PASSPHRASE, PASSWORD, pki, startMock } from './helpers/harness.js'
+import { baseEnv, encryptKey, PASSPHRASE, PASSWORD, pki, startMock, type Teardown } from './helpers/harness.js'
 
 /** A port on 127.0.0.1 that nothing listens on: bound, then closed. */
 async function closedPort (): Promise<number> {
@@ -14,10 +15,22 @@ async function closedPort (): Promise<number> {
   return port
 }
 
+/** A loopback server that is not what the check expects; closed after the test. */
+async function listen (t: Teardown, server: Server | ReturnType<typeof createHttpServer>): Promise<string> {
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => { sockets.add(socket) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy()
+    server.close(() => resolve())
+  }))
+  return `https://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
 interface Row {
   name: string
   /** Changes to the environment of a passing check; undefined removes a variable. */
-  env: () => Promise<Record<string, string | undefined>>
+  env: (t: Teardown) => Promise<Record<string, string | undefined>>
   mock?: { maxVersion?: 'TLSv1.2' }
   step: StepId
   detail: RegExp
@@ -86,6 +99,27 @@ const rows: Row[] = [
     advice: /Nothing accepts connections there/
   },
   {
+    name: 'a plain HTTP server where TLS is expected',
+    env: async (t) => ({ UPSTREAM_URL: await listen(t, createHttpServer((_req, res) => res.end('plain'))) }),
+    step: 'tls',
+    detail: /the TLS handshake with the upstream failed \(ERR_SSL_/,
+    advice: /really the mutual-TLS endpoint/
+  },
+  {
+    name: 'an upstream that accepts TCP and never speaks',
+    env: async (t) => ({ UPSTREAM_URL: await listen(t, createServer(() => {})), CONNECT_TIMEOUT_MS: '300' }),
+    step: 'tls',
+    detail: /no TLS handshake within 300 ms/,
+    advice: /slow or unreachable/
+  },
+  {
+    name: 'upstream certificate for another name',
+    env: async () => ({ TLS_SERVERNAME: 'elsewhere.example' }),
+    step: 'tls',
+    detail: /does not match the name elsewhere\.example/,
+    advice: /names another host than the upstream's certificate/
+  },
+  {
     name: 'untrusted upstream certificate',
     env: async () => ({ TLS_CA_FILE: undefined }),
     step: 'tls',
@@ -127,7 +161,7 @@ async function wrongCaClient (): Promise<Record<string, string>> {
 for (const row of rows) {
   t.test(`check fails at the right step: ${row.name}`, async (t) => {
     const mock = await startMock(t, row.mock ?? {})
-    const env: Record<string, string | undefined> = { ...await baseEnv(mock), ...await row.env() }
+    const env: Record<string, string | undefined> = { ...await baseEnv(mock), ...await row.env(t) }
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]
     const report = await runCheck({ env: env as NodeJS.ProcessEnv, envFile: false })
     const last = report.steps[report.steps.length - 1]
