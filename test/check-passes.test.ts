@@ -1,6 +1,6 @@
 import t from 'tap'
 import { runCheck } from '../src/check/run-check.js'
-import { baseEnv, startMock } from './helpers/harness.js'
+import { baseEnv, pki, startMock } from './helpers/harness.js'
 import { memoryIo, runCli } from './helpers/cli.js'
 
 t.test('check passes end to end against the mock upstream', async (t) => {
@@ -65,4 +65,13 @@ t.test('without NAPI credentials the Hello step is skipped, not failed', async (
   t.equal(auth?.status, 'skip')
   t.match(auth?.detail, /no NAPI credentials are set/)
   t.match(report.steps.at(-1)?.detail, /HTTP 401/, 'the round trip is still measured')
+})
+
+t.test('a key file others can read passes with a chmod warning', async (t) => {
+  const mock = await startMock(t)
+  const p = await pki()
+  const env = { ...await baseEnv(mock), TLS_KEY_FILE: p.write('open.key', p.client.keyPem, 0o644) }
+  const report = await runCheck({ env, envFile: false })
+  t.equal(report.exitCode, 0)
+  t.match(report.steps.find((s) => s.id === 'passphrase')?.detail, /readable by group or others \(mode 0644\): chmod 600 it/)
 })

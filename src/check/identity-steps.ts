@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { describeFsError } from '../config/load-config.js'
 import { ConfigError } from '../errors.js'
 import { daysLeft, loadIdentity } from '../identity/load-identity.js'
@@ -80,11 +80,13 @@ export const passphraseStep: Step = {
         ? fail(`TLS_PASSPHRASE is wrong: it does not decrypt the key in ${path}`, ADVICE.passphraseWrong)
         : fail(`TLS_KEY_FILE ${path} holds no readable PEM private key`, ADVICE.keyUnreadable)
     }
+    const exposed = othersCanRead(path)
+    const warning = exposed === undefined ? '' : `; warning: ${path} is readable by group or others (mode ${exposed}): chmod 600 it`
     if (!encrypted) {
       const unused = config.TLS_PASSPHRASE === undefined ? '' : ' (TLS_PASSPHRASE is set but not needed)'
-      return pass(`the key is not encrypted: no passphrase needed${unused}`, { encrypted })
+      return pass(`the key is not encrypted: no passphrase needed${unused}${warning}`, { encrypted, mode: exposed ?? null })
     }
-    return pass('the passphrase decrypts the key', { encrypted })
+    return pass(`the passphrase decrypts the key${warning}`, { encrypted, mode: exposed ?? null })
   }
 }
 
@@ -131,6 +133,12 @@ function adviceFor (err: ConfigError): string {
   if (err.subject === 'TLS_KEY_FILE') return ADVICE.keyMismatch
   if (err.subject === 'TLS_CA_FILE') return 'Point TLS_CA_FILE at a readable PEM bundle of the CA that signs the upstream\'s certificate, or unset it.'
   return ADVICE.certUnreadable
+}
+
+/** The file's mode as `0644` when group or others may read it, else undefined. */
+function othersCanRead (path: string): string | undefined {
+  const mode = statSync(path).mode & 0o777
+  return (mode & 0o077) === 0 ? undefined : mode.toString(8).padStart(4, '0')
 }
 
 function oneLine (name: string): string {
