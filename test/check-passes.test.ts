@@ -42,6 +42,13 @@ t.test('the check command prints a ✔ line per step and exits 0; --json gives o
   t.equal(report.ok, true)
   t.equal(report.steps.length, 10)
 
+  const failed = await runCli(memoryIo({ ...env, TRULIOO_PASSWORD: 'wrong' }), ['check', '--json', '--env-file', '/nonexistent/.env'])
+  t.equal(failed.exitCode, 1)
+  const failure = JSON.parse(failed.out()) as { ok: boolean, steps: Array<{ id: string, status: string, advice?: string }>, notRun: string[] }
+  t.equal(failure.ok, false)
+  t.same(failure.steps.at(-1), { ...failure.steps.at(-1), id: 'auth', status: 'fail' })
+  t.same(failure.notRun, ['round-trip'])
+
   const coloured = await runCli(memoryIo(env, { stdoutTTY: true }), ['check', '--env-file', '/nonexistent/.env'])
   t.match(coloured.out(), /\u001b\[32m✔\u001b\[0m/, 'green ticks on a terminal')
   const noColor = await runCli(memoryIo({ ...env, NO_COLOR: '1' }, { stdoutTTY: true }), ['check', '--env-file', '/nonexistent/.env'])
