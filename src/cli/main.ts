@@ -1,4 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander'
+import { registerCheck } from './check-command.js'
+import { type CliIo, processIo } from './cli-io.js'
+import { registerCsr } from './csr-command.js'
 import { demo } from './demo-command.js'
 import { PROGRAM } from './fail.js'
 import { serve } from './serve-command.js'
@@ -10,12 +13,19 @@ export function parsePort (value: string): number {
   return port
 }
 
-/** The command registry: each command lives in its own module. */
-export function buildProgram (): Command {
+/**
+ * The command registry: each command lives in its own module. `io` carries
+ * the streams and exit code, so tests run commands in-process.
+ */
+export function buildProgram (io: CliIo = processIo()): Command {
   const program = new Command(PROGRAM)
     .description('HTTP on localhost in, mutual TLS to Trulioo out: the app never touches a key, a certificate or a password.')
     .version(version(), '-v, --version')
     .showHelpAfterError()
+    .configureOutput({
+      writeOut: (text) => { io.stdout.write(text) },
+      writeErr: (text) => { io.stderr.write(text) }
+    })
 
   program.command('serve', { isDefault: true })
     .description('run the sidecar (the default command); configuration comes from the environment and ./.env')
@@ -32,6 +42,8 @@ export function buildProgram (): Command {
       await demo(opts)
     })
 
+  registerCheck(program, io)
+  registerCsr(program, io)
   return program
 }
 
