@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js'
+// `healthcheck` runs every few seconds inside a container: it skips loading the rest of the CLI.
+const { main } = process.argv[2] === 'healthcheck'
+  ? await import('../dist/cli/healthcheck-main.js')
+  : await import('../dist/cli/main.js')
 
 await main(process.argv)

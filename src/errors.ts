@@ -123,3 +123,40 @@ export class ConfigErrors extends Error {
     this.problems = problems
   }
 }
+
+/** Errors of the `csr` command: what the user typed, or a file in the way. */
+export const CSR_ERRORS = {
+  CSR_INPUT_INVALID: 'a subject field, a name or an option given to `csr` is not acceptable; nothing was written',
+  CSR_FILE_EXISTS: 'the key or CSR file already exists and `--force` was not given; nothing was written',
+  CSR_PROMPT_ABORTED: 'the interactive prompt ended (Ctrl-C or end of input) before every answer was given'
+} as const
+
+export type CsrErrorCode = keyof typeof CSR_ERRORS
+
+/** Exit code for a refused `csr` input (sysexits.h EX_USAGE), and for a file in the way (EX_CANTCREAT). */
+export const EXIT_USAGE = 64
+export const EXIT_CANTCREAT = 73
+
+/**
+ * A `csr` refusal. `field` names the flag or subject field (e.g. `--country`);
+ * the message says what is wrong and what would be accepted.
+ */
+export class CsrInputError extends Error {
+  readonly code: CsrErrorCode
+  readonly field: string
+
+  constructor (field: string, message: string, code: CsrErrorCode = 'CSR_INPUT_INVALID', options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CsrInputError'
+    this.code = code
+    this.field = field
+  }
+
+  toLine (): string {
+    return `${this.field}: ${this.message}`
+  }
+
+  get exitCode (): number {
+    return this.code === 'CSR_FILE_EXISTS' ? EXIT_CANTCREAT : EXIT_USAGE
+  }
+}

@@ -1,6 +1,10 @@
 import { chmodSync } from 'node:fs'
-import { writeDemoFiles } from '../mock/demo-files.js'
+import type { Command } from 'commander'
+import type { CliIo } from './cli-io.js'
 import { PROGRAM } from './fail.js'
+import { collect } from './parse-options.js'
+
+export const DEMO_PKI_DESCRIPTION = 'write a throwaway CA, mock server and client certificates and demo credentials into a folder (for docker-compose)'
 
 export const DEFAULT_PKI_SERVER_NAMES = ['mock-trulioo', 'localhost', '127.0.0.1']
 
@@ -9,6 +13,17 @@ export interface DemoPkiOptions {
   serverName: string[]
   /** Keep the keys and secrets at 0600 (only the user who made them can read them). */
   private?: boolean
+}
+
+export function registerDemoPki (program: Command, io: CliIo): void {
+  program.command('demo-pki')
+    .description(DEMO_PKI_DESCRIPTION)
+    .requiredOption('--out <dir>', 'folder to write into (made if missing)')
+    .option('--server-name <name>', 'a name the mock upstream is reached by (repeatable; default mock-trulioo, localhost, 127.0.0.1)', collect, [])
+    .option('--private', 'keep keys and secrets at mode 0600 instead of 0644')
+    .action(async (opts: DemoPkiOptions) => {
+      await demoPki(opts, io)
+    })
 }
 
 /**
@@ -22,7 +37,9 @@ export interface DemoPkiOptions {
  * file is readable by others; for this throwaway key that is expected. Real
  * keys: chown them to 1000 and keep 0600 instead.
  */
-export async function demoPki (options: DemoPkiOptions): Promise<void> {
+export async function demoPki (options: DemoPkiOptions, io: Pick<CliIo, 'stdout'>): Promise<void> {
+  // loaded here, not with the CLI: the PKI code is the heaviest module there is
+  const { writeDemoFiles } = await import('../mock/demo-files.js')
   const names = options.serverName.length > 0 ? options.serverName : DEFAULT_PKI_SERVER_NAMES
   const files = await writeDemoFiles(options.out, names)
   const written = [files.caFile, files.serverCertFile, files.serverKeyFile, files.clientCertFile,
@@ -31,7 +48,7 @@ export async function demoPki (options: DemoPkiOptions): Promise<void> {
     chmodSync(files.dir, 0o755)
     for (const path of written) chmodSync(path, 0o644)
   }
-  process.stdout.write([
+  io.stdout.write([
     `${PROGRAM} demo-pki: throwaway PKI for server names ${names.join(', ')} written to ${files.dir}:`,
     ...written.map((path) => `  ${path}`),
     options.private === true ? '' : 'mode 0644 so that containers running as another uid can read them: demo use only',

@@ -1,6 +1,9 @@
 import http from 'node:http'
+import type { Command } from 'commander'
 import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from '../config/schema.js'
+import type { CliIo } from './cli-io.js'
 import { PROGRAM } from './fail.js'
+import { parsePort, parsePositive } from './parse-options.js'
 
 /** Short enough for Docker's default 30 s HEALTHCHECK timeout, long enough for a busy host. */
 export const DEFAULT_HEALTHCHECK_TIMEOUT_MS = 2000
@@ -57,9 +60,29 @@ export function probe (target: HealthcheckTarget, timeoutMs = DEFAULT_HEALTHCHEC
   })
 }
 
-/** `trulioo-mtls-sidecar healthcheck`: exit 0 when the admin endpoint answers 2xx, else 1. */
-export async function healthcheck (options: HealthcheckOptions = {}, exit: (code: number) => never = process.exit): Promise<never> {
+export const HEALTHCHECK_DESCRIPTION = 'exit 0 when the admin listener (ADMIN_HOST, ADMIN_PORT) answers /livez, else 1: a HEALTHCHECK that needs no curl'
+
+export function registerHealthcheck (program: Command, io: CliIo): void {
+  program.command('healthcheck')
+    .description(HEALTHCHECK_DESCRIPTION)
+    .option('--ready', 'ask /readyz instead: ready to serve, not merely alive')
+    .option('--host <host>', 'admin address to ask (default: ADMIN_HOST, loopback when it is 0.0.0.0)')
+    .option('--port <port>', 'admin port to ask (default: ADMIN_PORT)', parsePort)
+    .option('--timeout <ms>', 'give up after this many milliseconds', parsePositive, DEFAULT_HEALTHCHECK_TIMEOUT_MS)
+    .action(async (opts: { ready?: boolean, host?: string, port?: number, timeout: number }) => {
+      io.setExitCode(await healthcheck({
+        path: opts.ready === true ? '/readyz' : '/livez',
+        timeoutMs: opts.timeout,
+        env: io.env,
+        ...(opts.host === undefined ? {} : { host: opts.host }),
+        ...(opts.port === undefined ? {} : { port: opts.port })
+      }, io))
+    })
+}
+
+/** `trulioo-mtls-sidecar healthcheck`: 0 when the admin endpoint answers 2xx, else 1. */
+export async function healthcheck (options: HealthcheckOptions, io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
   const { ok, line } = await probe(healthcheckTarget(options), options.timeoutMs)
-  ;(ok ? process.stdout : process.stderr).write(`${PROGRAM} healthcheck: ${line}\n`)
-  return exit(ok ? 0 : 1)
+  ;(ok ? io.stdout : io.stderr).write(`${PROGRAM} healthcheck: ${line}\n`)
+  return ok ? 0 : 1
 }

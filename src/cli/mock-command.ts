@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs'
+import type { Command } from 'commander'
 import { describeFsError, readSecretFile } from '../config/load-config.js'
 import { ConfigError } from '../errors.js'
 import { type MockUpstream, startMockUpstream } from '../mock/mock-upstream.js'
+import type { CliIo } from './cli-io.js'
 import { exitOnStartupError, PROGRAM } from './fail.js'
+import { parsePort } from './parse-options.js'
+
+export const DEFAULT_MOCK_PORT = 8443
+export const MOCK_DESCRIPTION = 'run the mock Trulioo mTLS upstream from certificate and credential files (for docker-compose; see demo-pki)'
 
 export interface MockCommandOptions {
   host: string
@@ -14,13 +20,28 @@ export interface MockCommandOptions {
   passwordFile?: string
 }
 
+export function registerMock (program: Command, io: CliIo): void {
+  program.command('mock')
+    .description(MOCK_DESCRIPTION)
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port', parsePort, DEFAULT_MOCK_PORT)
+    .requiredOption('--cert-file <path>', 'PEM server certificate')
+    .requiredOption('--key-file <path>', 'PEM server key (unencrypted)')
+    .requiredOption('--client-ca-file <path>', 'PEM CA whose client certificates are accepted')
+    .option('--username-file <path>', 'file holding the NAPI username to demand (with --password-file)')
+    .option('--password-file <path>', 'file holding the NAPI password to demand')
+    .action(async (opts: MockCommandOptions) => {
+      await mock(opts, io)
+    })
+}
+
 /**
  * `trulioo-mtls-sidecar mock`: the mock Trulioo mTLS upstream the demo and
  * the tests use, as a process of its own, so docker-compose can run it from
  * the sidecar's image. It makes no files: certificates and credentials come
  * from files (the output of `demo-pki`, mounted as compose secrets).
  */
-export async function mock (options: MockCommandOptions): Promise<MockUpstream> {
+export async function mock (options: MockCommandOptions, io: Pick<CliIo, 'stdout'>): Promise<MockUpstream> {
   let upstream: MockUpstream
   try {
     const username = options.usernameFile === undefined ? undefined : readOption('--username-file', options.usernameFile, true)
@@ -37,7 +58,7 @@ export async function mock (options: MockCommandOptions): Promise<MockUpstream> 
   } catch (err) {
     return exitOnStartupError(err)
   }
-  process.stdout.write(`${PROGRAM} mock: mock Trulioo upstream (mutual TLS) listening on ${upstream.url}\n`)
+  io.stdout.write(`${PROGRAM} mock: mock Trulioo upstream (mutual TLS) listening on ${upstream.url}\n`)
   const stop = (): void => {
     upstream.close().then(() => process.exit(0), () => process.exit(1))
   }

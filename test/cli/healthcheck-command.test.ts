@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { healthcheck, healthcheckTarget, probe, reachableHost } from '../../src/cli/healthcheck-command.js'
+import { healthcheckTarget, probe, reachableHost } from '../../src/cli/healthcheck-command.js'
+import { memoryIo, runCli } from '../helpers/cli.js'
 
 // `trulioo-mtls-sidecar healthcheck`: the image's HEALTHCHECK, so no curl is needed.
 
@@ -57,14 +59,26 @@ t.test('ADMIN_PORT=0 (admin off): not healthy, without asking anything', async (
   t.match(result.line, /ADMIN_PORT 0/)
 })
 
-t.test('exit code 0 when healthy, 1 when not', async (t) => {
+t.test('exit code 0 when healthy, 1 when not; ADMIN_HOST/ADMIN_PORT from the environment', async (t) => {
   const port = await server(t, (_req, res) => { res.writeHead(200).end() })
-  const out = t.capture(process.stdout, 'write')
-  const err = t.capture(process.stderr, 'write')
-  const exit = (code: number): never => code as never
-  t.equal(await healthcheck({ host: '127.0.0.1', port, timeoutMs: 1000 }, exit), 0)
-  t.equal(await healthcheck({ host: '127.0.0.1', port, path: '/readyz', timeoutMs: 1000, env: {} }, exit), 0)
-  t.equal(await healthcheck({ host: '127.0.0.1', port: 0, timeoutMs: 1000 }, exit), 1)
-  t.match(out().map((c) => c.args[0]).join(''), /healthcheck: http:\/\/127\.0\.0\.1:\d+\/livez answered 200/)
-  t.match(err().map((c) => c.args[0]).join(''), /healthcheck: ADMIN_PORT 0/)
+  const healthy = await runCli(memoryIo({ ADMIN_HOST: '0.0.0.0', ADMIN_PORT: String(port) }), ['healthcheck'])
+  t.equal(healthy.exitCode, 0)
+  t.match(healthy.out(), new RegExp(`healthcheck: http://127\\.0\\.0\\.1:${port}/livez answered 200`))
+  const ready = await runCli(memoryIo(), ['healthcheck', '--ready', '--host', '127.0.0.1', '--port', String(port)])
+  t.equal(ready.exitCode, 0)
+  t.match(ready.out(), '/readyz answered 200')
+  const off = await runCli(memoryIo({ ADMIN_PORT: '0' }), ['healthcheck', '--timeout', '500'])
+  t.equal(off.exitCode, 1)
+  t.match(off.err(), /healthcheck: ADMIN_PORT 0/)
+})
+
+t.test('the real binary takes its fast path and exits with the verdict', async (t) => {
+  const bin = new URL('../../bin/trulioo-mtls-sidecar.js', import.meta.url).pathname
+  const port = await server(t, (_req, res) => { res.writeHead(200).end() })
+  const run = (env: NodeJS.ProcessEnv): Promise<number | null> => new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, 'healthcheck'], { env: { ...process.env, ...env }, stdio: 'ignore' })
+    child.on('exit', (code) => resolve(code))
+  })
+  t.equal(await run({ ADMIN_HOST: '127.0.0.1', ADMIN_PORT: String(port) }), 0)
+  t.equal(await run({ ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0' }), 1)
 })

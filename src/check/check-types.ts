@@ -1,0 +1,64 @@
+import type { Socket } from 'node:net'
+import type { Agent } from 'undici'
+import type { Config } from '../config/schema.js'
+import type { Identity } from '../identity/load-identity.js'
+
+export type StepId =
+  | 'config' | 'certificate' | 'passphrase' | 'key-match'
+  | 'dns' | 'tcp' | 'tls' | 'client-cert' | 'auth' | 'round-trip'
+
+/** `skip`: the step does not apply (e.g. no NAPI credentials set); it does not fail the check. */
+export type StepStatus = 'pass' | 'fail' | 'skip'
+
+/** What one step found; `advice` says what to do about a failure. */
+export interface StepOutcome {
+  readonly status: StepStatus
+  readonly detail: string
+  readonly advice?: string
+  /** Facts for `--json` readers: subject, days left, protocol, milliseconds… */
+  readonly data?: Readonly<Record<string, unknown>>
+}
+
+export interface StepResult extends StepOutcome {
+  readonly id: StepId
+  readonly title: string
+  readonly durationMs: number
+}
+
+export interface CheckReport {
+  readonly ok: boolean
+  readonly exitCode: number
+  readonly upstream: string | undefined
+  readonly steps: readonly StepResult[]
+  /** Steps not run because an earlier one failed. */
+  readonly notRun: readonly StepId[]
+}
+
+/** What the steps hand on to the steps after them. */
+export interface CheckContext {
+  readonly now: Date
+  config: Config
+  identity: Identity
+  host: string
+  port: number
+  servername: string | undefined
+  addresses: string[]
+  /** The address the TCP step reached; later connections go there too. */
+  address: string | undefined
+  tcp: Socket | undefined
+  agent: Agent | undefined
+  authorization: string | undefined
+  firstCallMs: number | undefined
+}
+
+export interface Step {
+  readonly id: StepId
+  readonly title: string
+  run (context: CheckContext): Promise<StepOutcome> | StepOutcome
+}
+
+export const pass = (detail: string, data?: Record<string, unknown>): StepOutcome =>
+  ({ status: 'pass', detail, ...(data === undefined ? {} : { data }) })
+export const fail = (detail: string, advice: string, data?: Record<string, unknown>): StepOutcome =>
+  ({ status: 'fail', detail, advice, ...(data === undefined ? {} : { data }) })
+export const skip = (detail: string): StepOutcome => ({ status: 'skip', detail })

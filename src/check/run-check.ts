@@ -1,0 +1,101 @@
+import { performance } from 'node:perf_hooks'
+import { loadConfig, upstreamOrigin, upstreamServername } from '../config/load-config.js'
+import type { Config } from '../config/schema.js'
+import { ConfigError, ConfigErrors, EXIT_CONFIG } from '../errors.js'
+import { basicAuthorization } from '../identity/basic-auth.js'
+import type { Identity } from '../identity/load-identity.js'
+import { ADVICE } from './advice.js'
+import { type CheckContext, type CheckReport, fail, type Step, type StepId, type StepOutcome, type StepResult } from './check-types.js'
+import { authStep, clientCertStep, roundTripStep } from './http-steps.js'
+import { certificateStep, keyMatchStep, passphraseStep } from './identity-steps.js'
+import { dnsStep, tcpStep, tlsStep } from './network-steps.js'
+
+export interface RunCheckOptions {
+  env?: NodeJS.ProcessEnv
+  envFile?: string | false
+  /** The clock the certificate's validity is judged by. */
+  now?: Date
+}
+
+/** The chain a person would debug by hand, in the order they would. */
+export const STEPS: readonly Step[] = [
+  certificateStep, passphraseStep, keyMatchStep,
+  dnsStep, tcpStep, tlsStep, clientCertStep, authStep, roundTripStep
+]
+
+/**
+ * Runs every step of `check` in order and stops at the first failure. Returns
+ * what each step found; printing is the command's business, so tests call this.
+ */
+export async function runCheck (options: RunCheckOptions = {}): Promise<CheckReport> {
+  const results: StepResult[] = []
+  const started = performance.now()
+  let config: Config
+  try {
+    config = loadConfig({
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.envFile === undefined ? {} : { envFile: options.envFile })
+    })
+  } catch (err) {
+    if (!(err instanceof ConfigErrors) && !(err instanceof ConfigError)) throw err
+    const lines = err instanceof ConfigErrors ? err.problems.map((p) => p.toLine()) : [err.toLine()]
+    results.push(result(configStep, fail(lines.join('; '), ADVICE.configInvalid, { problems: lines }), started))
+    return { ok: false, exitCode: EXIT_CONFIG, upstream: undefined, steps: results, notRun: STEPS.map((s) => s.id) }
+  }
+  results.push(result(configStep, { status: 'pass', detail: describeConfig(config) }, started))
+
+  const context = newContext(config, options.now ?? new Date())
+  let notRun: StepId[] = []
+  try {
+    for (const [index, step] of STEPS.entries()) {
+      const stepStarted = performance.now()
+      let outcome: StepOutcome
+      try {
+        outcome = await step.run(context)
+      } catch (err) {
+        outcome = fail(`unexpected error: ${(err as Error).message}`, 'This is a bug in the sidecar\'s check: please report it with this line.')
+      }
+      results.push(result(step, outcome, stepStarted))
+      if (outcome.status === 'fail') {
+        notRun = STEPS.slice(index + 1).map((s) => s.id)
+        break
+      }
+    }
+  } finally {
+    context.tcp?.destroy()
+    await context.agent?.destroy()
+  }
+  const ok = results.every((r) => r.status !== 'fail')
+  return { ok, exitCode: ok ? 0 : 1, upstream: config.UPSTREAM_URL, steps: results, notRun }
+}
+
+const configStep = { id: 'config', title: 'configuration valid' } as const
+
+function result (step: { id: StepId, title: string }, outcome: StepOutcome, started: number): StepResult {
+  return { id: step.id, title: step.title, ...outcome, durationMs: Math.round(performance.now() - started) }
+}
+
+function describeConfig (config: Config): string {
+  const identity = config.TLS_PFX_FILE !== undefined ? `PKCS#12 ${config.TLS_PFX_FILE}` : `${config.TLS_CERT_FILE as string} + ${config.TLS_KEY_FILE as string}`
+  const credentials = config.TRULIOO_USERNAME === undefined ? 'none (pass-through)' : 'NAPI username and password set'
+  return `upstream ${config.UPSTREAM_URL}; identity ${identity}; credentials: ${credentials}`
+}
+
+function newContext (config: Config, now: Date): CheckContext {
+  const origin = upstreamOrigin(config)
+  return {
+    now,
+    config,
+    // set by the key-match (or PKCS#12 certificate) step before any step that reads it
+    identity: undefined as unknown as Identity,
+    host: origin.hostname.replace(/^\[|\]$/g, ''),
+    port: origin.port === '' ? 443 : Number(origin.port),
+    servername: upstreamServername(config),
+    addresses: [],
+    address: undefined,
+    tcp: undefined,
+    agent: undefined,
+    authorization: basicAuthorization(config),
+    firstCallMs: undefined
+  }
+}

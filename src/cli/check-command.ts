@@ -1,0 +1,33 @@
+import type { Command } from 'commander'
+import { renderJson, renderText } from '../check/render-report.js'
+import { runCheck } from '../check/run-check.js'
+import { type CliIo, wantsColour } from './cli-io.js'
+
+export const CHECK_DESCRIPTION = 'walk the chain from configuration to Trulioo\'s Hello, one ✔/✘ line per step, and say what to fix'
+
+export interface CheckOptions {
+  envFile?: string
+  json: boolean
+}
+
+export function registerCheck (program: Command, io: CliIo): void {
+  program.command('check')
+    .description(CHECK_DESCRIPTION)
+    .option('--env-file <path>', 'read settings from this file instead of ./.env')
+    .option('--json', 'print one JSON document instead of lines', false)
+    .addHelpText('after', `
+Steps: configuration valid; client certificate parses and is current; private
+key and passphrase; key matches the certificate; upstream name resolves; TCP
+connects; TLS handshake; client certificate accepted; GET
+/connection/v1/testauthentication answers Hello; round-trip time.
+Exit code 0 when every step passed, 78 when the configuration is invalid, 1 otherwise.`)
+    .action(async (opts: CheckOptions) => {
+      io.setExitCode(await runCheckCommand(opts, io))
+    })
+}
+
+export async function runCheckCommand (opts: CheckOptions, io: CliIo): Promise<number> {
+  const report = await runCheck({ env: io.env, ...(opts.envFile === undefined ? {} : { envFile: opts.envFile }) })
+  io.stdout.write(opts.json ? renderJson(report) : renderText(report, wantsColour(io)))
+  return report.exitCode
+}

@@ -1,0 +1,90 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { REQUEST_ERRORS } from '../errors.js'
+import { CONFIG_VARIABLES, ConfigSchema } from './schema.js'
+
+/**
+ * The configuration reference and the error table, rendered from the schema
+ * and the error registry: README.md (between markers) and config.example.env
+ * are written by `npm run docs`, and test/config-docs.test.ts fails when the
+ * committed files differ from what these functions render.
+ */
+
+interface PropertyDoc { description?: string, default?: unknown }
+
+function property (name: string): PropertyDoc {
+  return (ConfigSchema.properties as Record<string, PropertyDoc>)[name] ?? {}
+}
+
+/** A Markdown table cell: pipes escaped, one line. */
+function cell (text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+}
+
+export function renderConfigTable (): string {
+  const rows = CONFIG_VARIABLES.map((name) => {
+    const doc = property(name)
+    const fallback = doc.default === undefined ? '—' : `\`${String(doc.default)}\``
+    return `| \`${name}\` | ${fallback} | ${cell(doc.description ?? '')} |`
+  })
+  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n')
+}
+
+export function renderErrorTable (): string {
+  const rows = Object.entries(REQUEST_ERRORS).map(([code, spec]) =>
+    `| ${spec.status} | \`${code}\` | ${cell(spec.summary)} | ${cell(spec.fix)} |`)
+  return ['| status | code | when | how to fix |', '| --- | --- | --- | --- |', ...rows].join('\n')
+}
+
+export function renderExampleEnv (): string {
+  const lines = [
+    '# trulioo-mtls-sidecar settings. Copy to .env (or set them in the environment) and',
+    '# uncomment what you need; every line shows the default, or nothing when there is none.',
+    '# Secrets are best given as files: set TLS_PASSPHRASE_FILE rather than TLS_PASSPHRASE.',
+    '# Generated from src/config/schema.ts by `npm run docs`; do not edit by hand.'
+  ]
+  for (const name of CONFIG_VARIABLES) {
+    const doc = property(name)
+    lines.push('', `# ${doc.description ?? ''}`, `#${name}=${doc.default === undefined ? '' : String(doc.default)}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** `text` with what lies between `<!-- name:begin -->` and `<!-- name:end -->` replaced. */
+export function replaceBetweenMarkers (text: string, name: string, content: string): string {
+  const begin = `<!-- ${name}:begin -->`
+  const end = `<!-- ${name}:end -->`
+  const from = text.indexOf(begin)
+  const to = text.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`README.md lacks the markers ${begin} … ${end}`)
+  return `${text.slice(0, from + begin.length)}\n${content}\n${text.slice(to)}`
+}
+
+export function renderReadme (readme: string): string {
+  return replaceBetweenMarkers(replaceBetweenMarkers(readme, 'config', renderConfigTable()), 'errors', renderErrorTable())
+}
+
+export interface DocsFiles { readonly readme: string, readonly exampleEnv: string }
+
+/** What README.md and config.example.env in `root` should hold. */
+export function expectedDocs (root: string): DocsFiles {
+  return { readme: renderReadme(readFileSync(join(root, 'README.md'), 'utf8')), exampleEnv: renderExampleEnv() }
+}
+
+/** Writes both files; returns the names of those that changed. */
+export function writeDocs (root: string): string[] {
+  const expected = expectedDocs(root)
+  const changed: string[] = []
+  for (const [file, text] of [['README.md', expected.readme], ['config.example.env', expected.exampleEnv]] as const) {
+    const path = join(root, file)
+    let current = ''
+    try {
+      current = readFileSync(path, 'utf8')
+    } catch {}
+    if (current !== text) {
+      writeFileSync(path, text)
+      changed.push(file)
+    }
+  }
+  return changed
+}
