@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
-import { demo } from './demo-command.js'
 import { PROGRAM } from './fail.js'
 import { serve } from './serve-command.js'
 
@@ -34,6 +33,8 @@ export function buildProgram (): Command {
     .option('-p, --port <port>', 'proxy port', parsePort, 8080)
     .option('--admin-port <port>', 'admin port (0: off)', parsePort, 9090)
     .action(async (opts: { port: number, adminPort: number }) => {
+      // loaded only when asked for: the PKI library it needs would slow every `serve` start
+      const { demo } = await import('./demo-command.js')
       await demo(opts)
     })
 
