@@ -100,9 +100,21 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       })
       // Node closes CONNECT requests silently unless someone answers them.
       server.on('connect', (req: IncomingMessage, socket: Socket) => {
+        const started = performance.now()
         const requestId = requestIdOf(req)
-        logger.info({ requestId, method: 'CONNECT', status: 405, errorCode: 'METHOD_NOT_ALLOWED' }, 'request')
-        writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: the sidecar is not an open proxy', requestId)
+        const bytesOut = writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: the sidecar is not an open proxy', requestId)
+        // the same access line as every other request (the target is authority-form: host:port)
+        logger.info({
+          requestId,
+          method: 'CONNECT',
+          path: (req.url ?? '').slice(0, 256),
+          status: 405,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          bytesIn: 0,
+          bytesOut,
+          errorCode: 'METHOD_NOT_ALLOWED'
+        }, 'request')
+        options.onRequestDone?.({ method: 'CONNECT', status: 405, durationMs: 0, upstreamMs: undefined, errorCode: 'METHOD_NOT_ALLOWED' })
       })
       return server
     }
