@@ -7,6 +7,8 @@ import { emptyCwd, runCli } from './helpers/spawn-cli.js'
 
 // Every bad setting stops the real binary with one line naming the variable
 // or file, exit 78 (EX_CONFIG), no stack trace, and never the secret itself.
+// (More settings are checked in process by config-error-lines.test.ts: each
+// spawn here loads the whole program.)
 interface Row {
   name: string
   env: Record<string, string>
@@ -28,13 +30,10 @@ t.test('bad settings exit 78 with one clear line', async (t) => {
 
   const rows: Row[] = [
     { name: 'bad port', env: { ...good, LISTEN_PORT: 'eighty' }, names: /LISTEN_PORT/ },
-    { name: 'port out of range', env: { ...good, LISTEN_PORT: '70000' }, names: /LISTEN_PORT/ },
     { name: 'http upstream URL', env: { ...good, UPSTREAM_URL: 'http://127.0.0.1:9' }, names: /UPSTREAM_URL.*https/ },
-    { name: 'upstream URL with a path', env: { ...good, UPSTREAM_URL: 'https://127.0.0.1:9/v1' }, names: /UPSTREAM_URL/ },
     { name: 'missing cert file', env: { ...good, TLS_CERT_FILE: join(p.dir, 'nope.pem') }, names: /TLS_CERT_FILE.*nope\.pem.*no such file/ },
     { name: 'unreadable cert file (a directory)', env: { ...good, TLS_CERT_FILE: directory }, names: /TLS_CERT_FILE.*a-directory\.pem/ },
     { name: 'missing key file', env: { ...good, TLS_KEY_FILE: join(p.dir, 'nope.key') }, names: /TLS_KEY_FILE.*nope\.key/ },
-    { name: 'missing CA file', env: { ...good, TLS_CA_FILE: join(p.dir, 'nope-ca.pem') }, names: /TLS_CA_FILE.*nope-ca\.pem/ },
     { name: 'key does not match the certificate', env: { ...good, TLS_KEY_FILE: p.write('other.key', other.keyPem) }, names: /TLS_KEY_FILE.*does not match/ },
     {
       name: 'wrong passphrase (encrypted key)',
@@ -60,11 +59,7 @@ t.test('bad settings exit 78 with one clear line', async (t) => {
       names: /TRULIOO_PASSWORD.*TRULIOO_PASSWORD_FILE/,
       secrets: [PASSWORD]
     },
-    { name: 'missing secret file', env: { ...good, PROXY_AUTH_TOKEN_FILE: join(p.dir, 'no-token') }, names: /PROXY_AUTH_TOKEN_FILE.*no-token/ },
     { name: 'bad LOG_LEVEL', env: { ...good, LOG_LEVEL: 'loud' }, names: /LOG_LEVEL.*info/ },
-    { name: 'bad UPSTREAM_CONNECTIONS', env: { ...good, UPSTREAM_CONNECTIONS: '0' }, names: /UPSTREAM_CONNECTIONS/ },
-    { name: 'username without password', env: { ...good, TRULIOO_USERNAME: 'someone' }, names: /TRULIOO_PASSWORD/ },
-    { name: 'no certificate at all', env: { LISTEN_PORT: '0', ADMIN_PORT: '0' }, names: /TLS_CERT_FILE/ }
   ]
 
   // root reads any file whatever its mode, so this row only means something for other users

@@ -13,8 +13,8 @@ function expectedSha256 (total: number): string {
 }
 
 for (const [name, total, chunked] of [
-  ['content-length', 32 * MiB + 7, false],
-  ['chunked', 32 * MiB + 7, true],
+  ['content-length', 16 * MiB + 7, false],
+  ['chunked', 16 * MiB + 7, true],
   ['empty, content-length', 0, false],
   ['empty, chunked', 0, true]
 ] as const) {
