@@ -41,3 +41,19 @@ t.test('Expect: 100-continue with an acceptable body gets 100 Continue, then the
   t.equal(mock.requests[0]?.bodyBytes, 10)
   t.equal(mock.requests[0]?.headers.expect, undefined, 'Expect is not forwarded (undici refuses it)')
 })
+
+t.test('Expect: 100-continue without the proxy token gets 407 without 100 Continue', async (t) => {
+  const mock = await startMock(t)
+  const { url } = await startProxy(t, mock, { PROXY_AUTH_TOKEN: 'expect-token-1' })
+  const { text } = await rawExchange(url, [
+    'POST /verifications/v1/verify HTTP/1.1',
+    'Host: 127.0.0.1',
+    'Content-Length: 500',
+    'Expect: 100-continue',
+    '', ''
+  ].join('\r\n'), 3_000)
+  t.notMatch(text, /100 Continue/, 'no 100 Continue')
+  t.equal(statusOf(text), 407, text.slice(0, 200))
+  t.equal(headersOf(text)['x-sidecar-error'], 'PROXY_AUTH_REQUIRED')
+  t.equal(mock.requests.length, 0)
+})
