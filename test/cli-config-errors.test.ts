@@ -1,4 +1,6 @@
+import { once } from 'node:events'
 import { chmodSync, mkdirSync } from 'node:fs'
+import net from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { encryptKey, PASSPHRASE, PASSWORD, pki } from './helpers/harness.js'
@@ -28,7 +30,13 @@ t.test('bad settings exit 78 with one clear line', async (t) => {
   const directory = join(p.dir, 'a-directory.pem')
   mkdirSync(directory, { recursive: true })
 
+  const busy = net.createServer().listen(0, '127.0.0.1')
+  await once(busy, 'listening')
+  t.teardown(() => { busy.close() })
+  const busyPort = (busy.address() as net.AddressInfo).port
+
   const rows: Row[] = [
+    { name: 'port already in use', env: { ...good, LISTEN_PORT: String(busyPort) }, names: new RegExp(`LISTEN_PORT: 127\\.0\\.0\\.1:${busyPort} is already in use`) },
     { name: 'bad port', env: { ...good, LISTEN_PORT: 'eighty' }, names: /LISTEN_PORT/ },
     { name: 'http upstream URL', env: { ...good, UPSTREAM_URL: 'http://127.0.0.1:9' }, names: /UPSTREAM_URL.*https/ },
     { name: 'missing cert file', env: { ...good, TLS_CERT_FILE: join(p.dir, 'nope.pem') }, names: /TLS_CERT_FILE.*nope\.pem.*no such file/ },
@@ -90,7 +98,10 @@ t.test('bad settings exit 78 with one clear line', async (t) => {
       t.match(lines[0], /^trulioo-mtls-sidecar: configuration error: /)
       t.match(lines[0], row.names, 'names the variable or file and what is wrong')
       t.notMatch(run.stderr, /\n\s+at /, 'no stack trace')
-      t.equal(run.stdout, '', 'nothing on stdout')
+      // stdout is the JSON log: empty, or (a listen failure) the lines logged before it
+      const logLines = run.stdout.split('\n').filter((line) => line !== '')
+      t.ok(logLines.every((line) => { try { JSON.parse(line); return true } catch { return false } }), 'stdout holds only JSON log lines')
+      t.notMatch(run.stdout, /\\n\s+at /, 'no stack trace in the log either')
       for (const secret of row.secrets ?? []) {
         t.notOk(run.stderr.includes(secret) || run.stdout.includes(secret), 'the secret is not printed')
       }

@@ -145,6 +145,11 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
         return json(res, 200, seen)
       case 'status':
         res.setHeader('retry-after', '0')
+        // `?header=name:value` (repeatable) adds response headers, e.g. to try to pass as the sidecar
+        for (const pair of url.searchParams.getAll('header')) {
+          const at = pair.indexOf(':')
+          if (at > 0) res.appendHeader(pair.slice(0, at), pair.slice(at + 1))
+        }
         return json(res, Number(arg), { status: Number(arg), from: 'mock' })
       case 'slow':
         await new Promise((resolve) => setTimeout(resolve, Number(arg)))
