@@ -90,6 +90,17 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     genReqId: requestIdOf,
     rewriteUrl: (req) => originForm(req.url ?? '/'),
     return503OnClosing: false,
+    // A target the router cannot parse (`GET ftp://x/y`, a path too long) is answered
+    // before any hook runs; without this it got Fastify's own JSON, no x-sidecar-error,
+    // no request id and no access line.
+    frameworkErrors: (error, request, reply) => {
+      const err = new SidecarRequestError('BAD_REQUEST_TARGET', `the request target cannot be forwarded (${error.code})`)
+      reply.header('x-request-id', request.id)
+      marks(request)[kError] = err.code
+      // no onResponse hook runs for these: log the access line here
+      reply.raw.once('finish', () => { logAccess(request, reply) })
+      sendSidecarError(reply, err)
+    },
     serverFactory: (handler) => {
       const server = http.createServer(handler)
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
@@ -157,7 +168,10 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     return payload
   })
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', async (request, reply) => { logAccess(request, reply) })
+
+  /** The one access line of a request (and its metrics). */
+  function logAccess (request: FastifyRequest, reply: FastifyReply): void {
     const m = marks(request)
     const out = m[kOut]
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
@@ -172,7 +186,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       ...(m[kError] === undefined ? {} : { errorCode: m[kError] })
     }, 'request')
     options.onRequestDone?.({ method: request.method, status: reply.statusCode, durationMs, upstreamMs: m[kUpstreamMs], errorCode: m[kError] })
-  })
+  }
 
   app.setNotFoundHandler((request, reply) => {
     // Only reached for targets the proxy route cannot match (e.g. `*`), as every path is proxied.
