@@ -156,6 +156,11 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
         return json(res, 200, { slept: Number(arg) })
       case 'hang':
         return // never answers; the socket stays open until the client gives up
+      case 'stall':
+        // headers and `arg` bytes of body, then silence: a download that stops midway
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(Number(arg) * 2) })
+        res.write(patternBytes(0, Number(arg)))
+        return
       case 'download': {
         const total = Number(arg)
         const chunked = url.searchParams.get('chunked') === '1'

@@ -39,12 +39,14 @@ const kOut = Symbol('sidecar.responseMeter')
 const kUpstreamStart = Symbol('sidecar.upstreamStart')
 const kUpstreamMs = Symbol('sidecar.upstreamMs')
 const kError = Symbol('sidecar.errorCode')
+const kLogged = Symbol('sidecar.logged')
 interface Marks {
   [kMeter]?: ByteMeter
   [kOut]?: ByteMeter | number
   [kUpstreamStart]?: number
   [kUpstreamMs]?: number
   [kError]?: string
+  [kLogged]?: boolean
 }
 const marks = (request: FastifyRequest): Marks => request.raw as unknown as Marks
 
@@ -135,7 +137,13 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     reply.header('x-request-id', request.id)
     state.inFlight++
     // 'close' fires however the exchange ends, aborted ones included
-    reply.raw.once('close', () => { state.inFlight-- })
+    reply.raw.once('close', () => {
+      state.inFlight--
+      // A response cut short (the upstream's body failed or timed out after its
+      // headers went out, or the app went away) never 'finish'es, so Fastify
+      // runs no onResponse hook: log its access line here.
+      if (!reply.raw.writableFinished) logAccess(request, reply)
+    })
     const refused = admissionError(request)
     if (refused !== undefined) {
       marks(request)[kError] = refused.code
@@ -161,7 +169,14 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     if (payload instanceof Readable) {
       const meter = new ByteMeter()
       marks(request)[kOut] = meter
-      pipeline(payload, meter, () => {})
+      pipeline(payload, meter, (err) => {
+        if (err === undefined || err === null || marks(request)[kError] !== undefined) return
+        // the upstream's body failed after its headers went out, e.g. UND_ERR_BODY_TIMEOUT
+        const failure = classifyUpstreamError(err, store.fates, servername)
+        if (failure.code === 'INTERNAL_ERROR') return // not the upstream's doing (e.g. the app went away)
+        marks(request)[kError] = failure.code
+        request.log.warn({ errorCode: failure.code, cause: causeCode(err) }, `the response was cut short: ${failure.message}`)
+      })
       return meter
     }
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) marks(request)[kOut] = Buffer.byteLength(payload)
@@ -173,6 +188,8 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   /** The one access line of a request (and its metrics). */
   function logAccess (request: FastifyRequest, reply: FastifyReply): void {
     const m = marks(request)
+    if (m[kLogged] === true) return
+    m[kLogged] = true
     const out = m[kOut]
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
     const path = request.url.split('?', 1)[0]
@@ -183,7 +200,8 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       durationMs,
       bytesIn: m[kMeter]?.bytes ?? 0,
       bytesOut: typeof out === 'number' ? out : out?.bytes ?? 0,
-      ...(m[kError] === undefined ? {} : { errorCode: m[kError] })
+      ...(m[kError] === undefined ? {} : { errorCode: m[kError] }),
+      ...(reply.raw.writableFinished ? {} : { incomplete: true })
     }, 'request')
     options.onRequestDone?.({ method: request.method, status: reply.statusCode, durationMs, upstreamMs: m[kUpstreamMs], errorCode: m[kError] })
   }
