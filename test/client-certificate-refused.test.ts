@@ -24,5 +24,14 @@ for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
     t.match(body.error.message, /refus|reject|does not trust/, 'and says it was refused')
     t.equal(body.error.requestId, res.headers['x-request-id'])
     t.equal(mock.requests.length, 0, 'no request was handled by the mock')
+
+    // With a body in flight when the refusal lands, the socket is reset before
+    // the TLS alert can be read: still a refused certificate, not "unreachable".
+    for (const size of [100_000, 2_000_000]) {
+      const post = await call(client(t), `${url}/verifications/v1/verify`, { method: 'POST', body: Buffer.alloc(size, 'v'), headers: { 'content-type': 'application/json' } })
+      t.equal(post.status, 502, `POST ${size} bytes: 502`)
+      t.equal(post.headers['x-sidecar-error'], 'UPSTREAM_TLS_ERROR', `POST ${size} bytes: UPSTREAM_TLS_ERROR`)
+      t.match(post.json().error.message, /client certificate/, `POST ${size} bytes: ${post.json().error.message}`)
+    }
   })
 }
