@@ -193,17 +193,19 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     const out = m[kOut]
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
     const path = request.url.split('?', 1)[0]
+    // no status line ever went out when the application left before the answer
+    const status = reply.raw.headersSent || reply.raw.writableFinished ? reply.statusCode : 0
     request.log.info({
       method: request.method,
       path,
-      status: reply.statusCode,
+      status,
       durationMs,
       bytesIn: m[kMeter]?.bytes ?? 0,
       bytesOut: typeof out === 'number' ? out : out?.bytes ?? 0,
       ...(m[kError] === undefined ? {} : { errorCode: m[kError] }),
       ...(reply.raw.writableFinished ? {} : { incomplete: true })
     }, 'request')
-    options.onRequestDone?.({ method: request.method, status: reply.statusCode, durationMs, upstreamMs: m[kUpstreamMs], errorCode: m[kError] })
+    options.onRequestDone?.({ method: request.method, status, durationMs, upstreamMs: m[kUpstreamMs], errorCode: m[kError] })
   }
 
   app.setNotFoundHandler((request, reply) => {
@@ -266,6 +268,12 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
         return downstreamResponseHeaders(headers, request?.id ?? '')
       },
       onError: (reply: FastifyReply, { error }: { error: Error }) => {
+        if (reply.raw.destroyed && !reply.raw.headersSent) {
+          // the application went away mid-request and undici's abort is the echo of
+          // that: the upstream is not to blame, and there is no one left to answer
+          reply.request.log.info({ cause: causeCode(error) }, 'the application closed the connection before the answer; the upstream request was abandoned')
+          return
+        }
         const err = classifyUpstreamError(error, store.fates, servername)
         marks(reply.request)[kError] = err.code
         reply.request.log.warn({ errorCode: err.code, cause: causeCode(error) }, err.message)
