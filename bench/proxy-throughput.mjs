@@ -20,7 +20,9 @@ const MAX_REQUESTS = Number(process.env.BENCH_MAX_REQUESTS ?? 20_000)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32)
 const USERNAME = 'bench-user'
 const PASSWORD = 'bench-password'
-const BODY = JSON.stringify({ CountryCode: 'CA', pad: 'x'.repeat(4096 - 32) }).slice(0, 4096)
+// a 4 KiB JSON verification request body, exactly
+const BODY = JSON.stringify({ CountryCode: 'CA', pad: 'x'.repeat(4096 - JSON.stringify({ CountryCode: 'CA', pad: '' }).length) })
+if (Buffer.byteLength(BODY) !== 4096) throw new Error('the bench body must be 4 KiB')
 
 const dir = mkdtempSync(join(tmpdir(), 'sidecar-bench-'))
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
