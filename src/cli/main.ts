@@ -39,6 +39,8 @@ export function buildProgram (io: CliIo = processIo()): Command {
     .option('-p, --port <port>', 'proxy port', parsePort, 8080)
     .option('--admin-port <port>', 'admin port (0: off)', parsePort, 9090)
     .action(async (opts: { port: number, adminPort: number }) => {
+      // loaded only when asked for: the PKI library it needs would slow every `serve` start
+      const { demo } = await import('./demo-command.js')
       await demo(opts)
     })
 

@@ -46,7 +46,7 @@ export function loadIdentity (config: Config, options: LoadIdentityOptions = {})
   const ca = config.TLS_CA_FILE === undefined ? undefined : readCaBundle(config.TLS_CA_FILE)
 
   const loaded = config.TLS_PFX_FILE !== undefined
-    ? loadPkcs12(config.TLS_PFX_FILE, config.TLS_PASSPHRASE, ca)
+    ? loadPkcs12(config.TLS_PFX_FILE, config.TLS_PASSPHRASE, ca, warn)
     : loadPem(config, ca, warn)
 
   checkValidity(loaded.info, loaded.subject, now)
@@ -68,7 +68,7 @@ function loadPem (config: Config, ca: string[] | undefined, warn: (message: stri
     throw new ConfigError('TLS_CERT_FILE', `${certPath} holds a certificate that does not parse`)
   }
 
-  warnIfOthersCanRead(keyPath, warn)
+  warnIfOthersCanRead('TLS_KEY_FILE', keyPath, warn)
   const key = decryptKey(keyPath, readText('TLS_KEY_FILE', keyPath), config.TLS_PASSPHRASE)
   if (!leaf.checkPrivateKey(key)) {
     throw new ConfigError('TLS_KEY_FILE', `${keyPath} does not match the certificate in ${certPath}`)
@@ -98,7 +98,9 @@ function decryptKey (keyPath: string, text: string, passphrase: string | undefin
   }
 }
 
-function loadPkcs12 (pfxPath: string, passphrase: string | undefined, ca: string[] | undefined): Loaded {
+function loadPkcs12 (pfxPath: string, passphrase: string | undefined, ca: string[] | undefined, warn: (message: string) => void): Loaded {
+  // a PKCS#12 file holds the private key too
+  warnIfOthersCanRead('TLS_PFX_FILE', pfxPath, warn)
   let pfx: Buffer
   try {
     pfx = readFileSync(pfxPath)
@@ -167,11 +169,11 @@ function readText (variable: string, path: string): string {
   }
 }
 
-function warnIfOthersCanRead (path: string, warn: (message: string) => void): void {
+function warnIfOthersCanRead (variable: string, path: string, warn: (message: string) => void): void {
   try {
     const mode = statSync(path).mode & 0o777
     if ((mode & 0o077) !== 0) {
-      warn(`TLS_KEY_FILE ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`)
+      warn(`${variable} ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`)
     }
   } catch {
     // unreadable files are reported by the read that follows

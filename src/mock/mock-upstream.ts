@@ -145,12 +145,22 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
         return json(res, 200, seen)
       case 'status':
         res.setHeader('retry-after', '0')
+        // `?header=name:value` (repeatable) adds response headers, e.g. to try to pass as the sidecar
+        for (const pair of url.searchParams.getAll('header')) {
+          const at = pair.indexOf(':')
+          if (at > 0) res.appendHeader(pair.slice(0, at), pair.slice(at + 1))
+        }
         return json(res, Number(arg), { status: Number(arg), from: 'mock' })
       case 'slow':
         await new Promise((resolve) => setTimeout(resolve, Number(arg)))
         return json(res, 200, { slept: Number(arg) })
       case 'hang':
         return // never answers; the socket stays open until the client gives up
+      case 'stall':
+        // headers and `arg` bytes of body, then silence: a download that stops midway
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(Number(arg) * 2) })
+        res.write(patternBytes(0, Number(arg)))
+        return
       case 'download': {
         const total = Number(arg)
         const chunked = url.searchParams.get('chunked') === '1'

@@ -80,6 +80,29 @@ export async function createCertificateAuthority (name = 'Throwaway Test CA', no
   return { ...pair, certPem: cert.toString('pem'), serialNumber, name }
 }
 
+/** A CA signed by `parent`, for certificates that come with a chain. */
+export async function createIntermediateAuthority (parent: CertificateAuthority, name: string, notAfter?: Date): Promise<CertificateAuthority> {
+  const pair = await generateKeyPair('rsa')
+  const serialNumber = serial()
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber,
+    subject: `CN=${name}`,
+    issuer: `CN=${parent.name}`,
+    notBefore: new Date(Date.now() - hour),
+    notAfter: notAfter ?? new Date(Date.now() + 24 * hour),
+    publicKey: pair.keys.publicKey,
+    signingKey: parent.keys.privateKey,
+    signingAlgorithm: parent.algorithm,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(pair.keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(parent.keys.publicKey)
+    ]
+  })
+  return { ...pair, certPem: cert.toString('pem'), serialNumber, name }
+}
+
 export async function issueCertificate (ca: CertificateAuthority, options: IssueOptions): Promise<IssuedCertificate> {
   const pair = await generateKeyPair(options.keyType ?? 'rsa')
   const serialNumber = serial()

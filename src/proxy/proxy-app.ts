@@ -39,12 +39,14 @@ const kOut = Symbol('sidecar.responseMeter')
 const kUpstreamStart = Symbol('sidecar.upstreamStart')
 const kUpstreamMs = Symbol('sidecar.upstreamMs')
 const kError = Symbol('sidecar.errorCode')
+const kLogged = Symbol('sidecar.logged')
 interface Marks {
   [kMeter]?: ByteMeter
   [kOut]?: ByteMeter | number
   [kUpstreamStart]?: number
   [kUpstreamMs]?: number
   [kError]?: string
+  [kLogged]?: boolean
 }
 const marks = (request: FastifyRequest): Marks => request.raw as unknown as Marks
 
@@ -90,6 +92,17 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     genReqId: requestIdOf,
     rewriteUrl: (req) => originForm(req.url ?? '/'),
     return503OnClosing: false,
+    // A target the router cannot parse (`GET ftp://x/y`, a path too long) is answered
+    // before any hook runs; without this it got Fastify's own JSON, no x-sidecar-error,
+    // no request id and no access line.
+    frameworkErrors: (error, request, reply) => {
+      const err = new SidecarRequestError('BAD_REQUEST_TARGET', `the request target cannot be forwarded (${error.code})`)
+      reply.header('x-request-id', request.id)
+      marks(request)[kError] = err.code
+      // no onResponse hook runs for these: log the access line here
+      reply.raw.once('finish', () => { logAccess(request, reply) })
+      sendSidecarError(reply, err)
+    },
     serverFactory: (handler) => {
       const server = http.createServer(handler)
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
@@ -100,9 +113,21 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       })
       // Node closes CONNECT requests silently unless someone answers them.
       server.on('connect', (req: IncomingMessage, socket: Socket) => {
+        const started = performance.now()
         const requestId = requestIdOf(req)
-        logger.info({ requestId, method: 'CONNECT', status: 405, errorCode: 'METHOD_NOT_ALLOWED' }, 'request')
-        writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: the sidecar is not an open proxy', requestId)
+        const bytesOut = writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: the sidecar is not an open proxy', requestId)
+        // the same access line as every other request (the target is authority-form: host:port)
+        logger.info({
+          requestId,
+          method: 'CONNECT',
+          path: (req.url ?? '').slice(0, 256),
+          status: 405,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          bytesIn: 0,
+          bytesOut,
+          errorCode: 'METHOD_NOT_ALLOWED'
+        }, 'request')
+        options.onRequestDone?.({ method: 'CONNECT', status: 405, durationMs: 0, upstreamMs: undefined, errorCode: 'METHOD_NOT_ALLOWED' })
       })
       return server
     }
@@ -112,7 +137,13 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     reply.header('x-request-id', request.id)
     state.inFlight++
     // 'close' fires however the exchange ends, aborted ones included
-    reply.raw.once('close', () => { state.inFlight-- })
+    reply.raw.once('close', () => {
+      state.inFlight--
+      // A response cut short (the upstream's body failed or timed out after its
+      // headers went out, or the app went away) never 'finish'es, so Fastify
+      // runs no onResponse hook: log its access line here.
+      if (!reply.raw.writableFinished) logAccess(request, reply)
+    })
     const refused = admissionError(request)
     if (refused !== undefined) {
       marks(request)[kError] = refused.code
@@ -141,31 +172,46 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     if (payload instanceof Readable) {
       const meter = new ByteMeter()
       marks(request)[kOut] = meter
-      pipeline(payload, meter, () => {})
+      pipeline(payload, meter, (err) => {
+        if (err === undefined || err === null || marks(request)[kError] !== undefined) return
+        // the upstream's body failed after its headers went out, e.g. UND_ERR_BODY_TIMEOUT
+        const failure = classifyUpstreamError(err, store.fates, servername)
+        if (failure.code === 'INTERNAL_ERROR') return // not the upstream's doing (e.g. the app went away)
+        marks(request)[kError] = failure.code
+        logger.warn({ requestId: request.id, errorCode: failure.code, cause: causeCode(err) }, `the response was cut short: ${failure.message}`)
+      })
       return meter
     }
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) marks(request)[kOut] = Buffer.byteLength(payload)
     return payload
   })
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', async (request, reply) => { logAccess(request, reply) })
+
+  /** The one access line of a request (and its metrics). */
+  function logAccess (request: FastifyRequest, reply: FastifyReply): void {
     const m = marks(request)
+    if (m[kLogged] === true) return
+    m[kLogged] = true
     const out = m[kOut]
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
     const path = request.url.split('?', 1)[0]
+    // no status line ever went out when the application left before the answer
+    const status = reply.raw.headersSent || reply.raw.writableFinished ? reply.statusCode : 0
     // the root logger: the proxy route's own logger is held at 'error' (see register below)
     logger.info({
       requestId: request.id,
       method: request.method,
       path,
-      status: reply.statusCode,
+      status,
       durationMs,
       bytesIn: m[kMeter]?.bytes ?? 0,
       bytesOut: typeof out === 'number' ? out : out?.bytes ?? 0,
-      ...(m[kError] === undefined ? {} : { errorCode: m[kError] })
+      ...(m[kError] === undefined ? {} : { errorCode: m[kError] }),
+      ...(reply.raw.writableFinished ? {} : { incomplete: true })
     }, 'request')
-    options.onRequestDone?.({ method: request.method, status: reply.statusCode, durationMs, upstreamMs: m[kUpstreamMs], errorCode: m[kError] })
-  })
+    options.onRequestDone?.({ method: request.method, status, durationMs, upstreamMs: m[kUpstreamMs], errorCode: m[kError] })
+  }
 
   app.setNotFoundHandler((request, reply) => {
     // Only reached for targets the proxy route cannot match (e.g. `*`), as every path is proxied.
@@ -230,6 +276,12 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
         return downstreamResponseHeaders(headers, request?.id ?? '')
       },
       onError: (reply: FastifyReply, { error }: { error: Error }) => {
+        if (reply.raw.destroyed && !reply.raw.headersSent) {
+          // the application went away mid-request and undici's abort is the echo of
+          // that: the upstream is not to blame, and there is no one left to answer
+          logger.info({ requestId: reply.request.id, cause: causeCode(error) }, 'the application closed the connection before the answer; the upstream request was abandoned')
+          return
+        }
         const err = classifyUpstreamError(error, store.fates, servername)
         marks(reply.request)[kError] = err.code
         logger.warn({ requestId: reply.request.id, errorCode: err.code, cause: causeCode(error) }, err.message)

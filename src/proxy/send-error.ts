@@ -33,8 +33,8 @@ export function sendSidecarError (reply: FastifyReply, err: SidecarRequestError)
   reply.send(errorBody(err.code, err.message, reply.request.id))
 }
 
-/** For the few answers given before Fastify sees the request (CONNECT). */
-export function writeRawError (socket: Socket | ServerResponse, code: RequestErrorCode, message: string, requestId: string): void {
+/** For the few answers given before Fastify sees the request (CONNECT). Returns the body's length. */
+export function writeRawError (socket: Socket | ServerResponse, code: RequestErrorCode, message: string, requestId: string): number {
   const status = REQUEST_ERRORS[code].status
   const body = errorBody(code, message, requestId)
   const headers: Record<string, string> = {
@@ -48,4 +48,5 @@ export function writeRawError (socket: Socket | ServerResponse, code: RequestErr
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
   const reason = status === 405 ? 'Method Not Allowed' : 'Error'
   ;(socket as Socket).end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${body}`)
+  return Buffer.byteLength(body)
 }

@@ -64,14 +64,16 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
     return wrap('UPSTREAM_TLS_ERROR', `the TLS handshake with the upstream failed (${code}); is UPSTREAM_URL really a TLS endpoint?`)
   }
 
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') {
-    const fate = fates?.get(cause.socket?.localPort)
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
+    const fate = fates?.get(cause.socket?.localPort) ?? fates?.forError(cause)
     if (fate?.alert !== undefined) {
       const fateAlert = /_ALERT_(.+)$/.exec(String(fate.alert.code))?.[1] ?? 'UNKNOWN'
       return refusedByAlert(String(fate.alert.code), fateAlert, cause)
     }
-    if (fate !== undefined && fate.protocol === 'TLSv1.3' && fate.closedAt !== undefined &&
-        fate.closedAt - fate.securedAt < REFUSED_WITHIN_MS) {
+    // A request body being written when the refusal lands gets a reset, not the
+    // alert, before the socket has even closed: hence `now` when closedAt is unset.
+    if (fate !== undefined && fate.protocol === 'TLSv1.3' && fate.answered !== true &&
+        (fate.closedAt ?? Date.now()) - fate.securedAt < REFUSED_WITHIN_MS) {
       return wrap('UPSTREAM_TLS_ERROR', 'the upstream closed the connection right after the TLS 1.3 handshake, without answering: ' +
         'it refused the client certificate (not issued by Trulioo for this account, expired or revoked)')
     }

@@ -11,6 +11,8 @@ export interface SocketFate {
   readonly protocol: string | null
   readonly securedAt: number
   closedAt?: number
+  /** Whether any application data (a response) ever arrived on it. */
+  answered?: boolean
   /** A TLS alert the upstream sent (e.g. ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED). */
   alert?: NodeJS.ErrnoException
 }
@@ -19,6 +21,9 @@ const KEEP_FATE_MS = 5_000
 
 export class SocketFates {
   readonly #byLocalPort = new Map<number, SocketFate>()
+  // A raw socket error (ECONNRESET, EPIPE) reaches the request without undici's
+  // socket details, so it is found by the error object itself.
+  readonly #byError = new WeakMap<object, SocketFate>()
 
   track (socket: TLSSocket): void {
     const port = socket.localPort
@@ -27,7 +32,10 @@ export class SocketFates {
     this.#byLocalPort.set(port, fate)
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (typeof err.code === 'string' && err.code.includes('_ALERT_')) fate.alert = err
+      if (typeof err === 'object' && err !== null) this.#byError.set(err, fate)
     })
+    // undici attaches its own 'data' listener right after this, in the same tick
+    socket.once('data', () => { fate.answered = true })
     socket.once('close', () => {
       fate.closedAt = Date.now()
       setTimeout(() => {
@@ -38,6 +46,11 @@ export class SocketFates {
 
   get (localPort: number | undefined): SocketFate | undefined {
     return localPort === undefined ? undefined : this.#byLocalPort.get(localPort)
+  }
+
+  /** The fate of the socket that emitted `err`, if it was one of ours. */
+  forError (err: unknown): SocketFate | undefined {
+    return typeof err === 'object' && err !== null ? this.#byError.get(err) : undefined
   }
 }
 

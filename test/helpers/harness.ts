@@ -10,10 +10,10 @@ import { createLogger } from '../../src/logger.js'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/mock/demo-files.js'
 import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from '../../src/mock/mock-upstream.js'
 import {
-  type CertificateAuthority, createCertificateAuthority, encryptKey, type IssuedCertificate,
-  type IssueOptions, issueCertificate
+  type CertificateAuthority, encryptKey, type IssuedCertificate, type IssueOptions, issueCertificate
 } from '../../src/mock/pki.js'
 import { type Sidecar, startSidecar } from '../../src/sidecar.js'
+import { suitePki } from './pki-cache.js'
 
 /** The slice of tap's Test these helpers need. */
 export interface Teardown { teardown (fn: () => unknown): void }
@@ -36,14 +36,12 @@ export interface Pki {
 
 let shared: Promise<Pki> | undefined
 
-/** A throwaway PKI, made once per test process, in a folder removed at exit. */
+/** The suite's throwaway PKI (see pki-cache.ts), with a folder for this process's files, removed at exit. */
 export function pki (): Promise<Pki> {
   shared ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sidecar-test-'))
     process.once('exit', () => { rmSync(dir, { recursive: true, force: true }) })
-    const ca = await createCertificateAuthority('Sidecar Test CA')
-    const server = await issueCertificate(ca, { commonName: 'localhost', altNames: ['localhost', '127.0.0.1', '::1'], usage: 'server' })
-    const client = await issueCertificate(ca, { commonName: 'client.test.example', usage: 'client' })
+    const { ca, server, client } = await suitePki()
     let n = 0
     const write = (name: string, text: string | Buffer, mode = 0o600): string => {
       const path = join(dir, `${++n}-${name}`)
