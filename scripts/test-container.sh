@@ -18,7 +18,7 @@ else
   DOCKER=""
 fi
 
-npx tap --jobs=1 --timeout=600 --disable-coverage test/container/*.test.ts
+npx tsc -p tsconfig.json && npx tap --jobs=1 --timeout=600 --disable-coverage --exclude= .build/test/container/*.test.js
 rc=$?
 
 if [ -n "$DOCKER" ]; then

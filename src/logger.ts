@@ -20,16 +20,6 @@ export function createLogger (level: string, destination?: DestinationStream): L
     base: { name: 'trulioo-mtls-sidecar' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    hooks: {
-      // @fastify/reply-from logs every upstream failure as warn(err, 'response errored'),
-      // whatever its options: the whole error, stack and (for a name mismatch) the
-      // upstream's certificate, ~5 KB a line. The proxy logs each failure itself, as
-      // one line with its code and cause, so this duplicate is dropped.
-      logMethod (args, method) {
-        if (args[1] === 'response errored') return
-        method.apply(this, args)
-      }
-    },
     serializers: {
       // method and url only, as Fastify's own logger does: never headers
       req: (req: { method?: string, url?: string }) => ({ method: req.method, url: req.url?.split('?', 1)[0] }),

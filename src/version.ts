@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 
 let cached: string | undefined
 
-/** The package version, read once from package.json. */
+/** The package version, read once from package.json (from dist/, src/ or a compiled test tree). */
 export function version (): string {
-  cached ??= (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  if (cached === undefined) {
+    let url = new URL('../package.json', import.meta.url)
+    for (let up = 0; up < 3 && !existsSync(url); up++) url = new URL('../package.json', url)
+    cached = (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version
+  }
   return cached
 }

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import t from 'tap'
 import { baseEnv, startMock } from './helpers/harness.js'
 import { filesIn, outDir, SUBJECT_FLAGS } from './helpers/csr.js'
+import { ROOT } from './helpers/root.js'
 
-const root = join(import.meta.dirname, '..')
+const root = ROOT
 const BIN = join(root, 'bin', 'trulioo-mtls-sidecar.js')
 const skip = existsSync(join(root, 'dist', 'cli', 'main.js')) ? false : 'needs npm run build'
 

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import t from 'tap'
 import { buildProgram } from '../src/cli/main.js'
 import { memoryIo, runCli } from './helpers/cli.js'
+import { ROOT } from './helpers/root.js'
 
-const root = join(import.meta.dirname, '..')
+const root = ROOT
 const BIN = join(root, 'bin', 'trulioo-mtls-sidecar.js')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
 const commands = buildProgram(memoryIo()).commands

@@ -5,8 +5,9 @@ import t from 'tap'
 import { renderConfigTable, renderErrorTable, renderExampleEnv, renderReadme, replaceBetweenMarkers } from '../src/config/config-docs.js'
 import { CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from '../src/config/schema.js'
 import { REQUEST_ERRORS } from '../src/errors.js'
+import { ROOT } from './helpers/root.js'
 
-const root = join(import.meta.dirname, '..')
+const root = ROOT
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
 const exampleEnv = readFileSync(join(root, 'config.example.env'), 'utf8')
 

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import t from 'tap'
 import { memoryIo, runCli } from './helpers/cli.js'
 import { filesIn, outDir, parseCsr } from './helpers/csr.js'
+import { BIN, ROOT } from './helpers/root.js'
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'trulioo-mtls-sidecar.js')
+
 const PASSPHRASE = 'typed-Secret-9'
 
 t.test('csr --interactive reads answers piped one per line, asking again after a refused one', async (t) => {
@@ -62,7 +63,7 @@ t.test('csr --interactive refuses a key file in the way before asking anything',
 
 /** util-linux `script` gives the real binary a pseudo-terminal, as a person at a keyboard would. */
 const hasScript = spawnSync('script', ['--version']).status === 0
-t.test('csr prompts on a real terminal and does not echo the passphrase', { skip: !hasScript || !existsSync(join(import.meta.dirname, '..', 'dist', 'cli', 'main.js')) ? 'needs util-linux script and npm run build' : false }, async (t) => {
+t.test('csr prompts on a real terminal and does not echo the passphrase', { skip: !hasScript || !existsSync(join(ROOT, 'dist', 'cli', 'main.js')) ? 'needs util-linux script and npm run build' : false }, async (t) => {
   const dir = outDir(t)
   const command = `${process.execPath} ${BIN} csr --out-dir ${dir}`
   const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'dumb' } })

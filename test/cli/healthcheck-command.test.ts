@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { healthcheckTarget, probe, reachableHost } from '../../src/cli/healthcheck-command.js'
 import { memoryIo, runCli } from '../helpers/cli.js'
+import { BIN } from '../helpers/root.js'
 
 // `trulioo-mtls-sidecar healthcheck`: the image's HEALTHCHECK, so no curl is needed.
 
@@ -73,7 +74,7 @@ t.test('exit code 0 when healthy, 1 when not; ADMIN_HOST/ADMIN_PORT from the env
 })
 
 t.test('the real binary takes its fast path and exits with the verdict', async (t) => {
-  const bin = new URL('../../bin/trulioo-mtls-sidecar.js', import.meta.url).pathname
+  const bin = BIN
   const port = await server(t, (_req, res) => { res.writeHead(200).end() })
   const run = (env: NodeJS.ProcessEnv): Promise<number | null> => new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, 'healthcheck'], { env: { ...process.env, ...env }, stdio: 'ignore' })

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ROOT } from '../helpers/root.js'
 
 /**
  * The container engine for test/container/: found once by
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url'
  * CONTAINER_DOCKER), or by running that script here when a file is run alone.
  */
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export { ROOT }
 /** Every container and image the suite makes carries it, so teardown finds them. */
 export const LABEL = 'trulioo-mtls-sidecar.test=1'
 export const IMAGE = process.env.CONTAINER_TEST_IMAGE ?? 'trulioo-mtls-sidecar:test'

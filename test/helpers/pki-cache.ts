@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { webcrypto, X509Certificate } from 'node:crypto'
+import { ROOT } from './root.js'
 import {
   type CertificateAuthority, createCertificateAuthority, type IssuedCertificate, issueCertificate
 } from '../../src/mock/pki.js'
@@ -12,7 +13,7 @@ import {
  * so its pid names the run; the first file to need the PKI makes and
  * publishes it. A file run alone just makes its own.
  */
-const DIR = resolve(import.meta.dirname, '../../.tap/test-pki')
+const DIR = resolve(ROOT, '.tap/test-pki')
 const DAY = 86_400_000
 
 export interface SuitePki { ca: CertificateAuthority, server: IssuedCertificate, client: IssuedCertificate }

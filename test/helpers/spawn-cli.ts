@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Teardown } from './harness.js'
+import { BIN } from './root.js'
 
-export const BIN = resolve(import.meta.dirname, '../../bin/trulioo-mtls-sidecar.js')
+export { BIN }
 
 export interface CliRun { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
 

@@ -3,8 +3,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Teardown } from './harness.js'
+import { BIN } from './root.js'
 
-export const BIN = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../bin/trulioo-mtls-sidecar.js')
+export { BIN }
 
 export interface Spawned {
   child: ChildProcess
