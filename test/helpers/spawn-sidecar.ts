@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Teardown } from './harness.js'
@@ -44,6 +44,7 @@ export function spawnSidecar (t: Teardown, args: string[], env: Record<string, s
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await exited
+    rmSync(cwd, { recursive: true, force: true })
   })
   return {
     child,
