@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildAdminApp } from './admin/admin-app.js'
 import { SidecarMetrics } from './admin/metrics.js'
-import { isLoopbackHost, loadConfig, type LoadConfigOptions } from './config/load-config.js'
+import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles } from './config/load-config.js'
 import type { Config } from './config/schema.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
@@ -55,7 +55,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   }
   const config = options.config ?? loadConfig(loadOptions)
   const warn = (message: string): void => { logger.warn(message) }
-  const store = new IdentityStore(config, { reloadConfig: () => loadConfig(loadOptions), warn })
+  // a reload reads the identity and secret files again; other settings stay as the proxy was built
+  const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn })
   const state = new SidecarState()
   const metrics = new SidecarMetrics(store, state)
 

@@ -82,6 +82,30 @@ function resolveSecretFile (raw: Raw, name: string, problems: ConfigError[]): vo
   }
 }
 
+/** The secrets a reload reads again from their `_FILE`s: the identity's and the NAPI credentials. */
+const RELOADED_SECRETS = ['TLS_PASSPHRASE', 'TRULIOO_USERNAME', 'TRULIOO_PASSWORD'] as const
+
+/**
+ * The configuration a reload uses: every setting as it was at start-up (the
+ * proxy was built with them), with the passphrase and NAPI credentials read
+ * again from their files. The identity files themselves are read by
+ * loadIdentity. PROXY_AUTH_TOKEN is deliberately not reloaded.
+ */
+export function rereadSecretFiles (config: Config): Config {
+  const raw: Raw = {}
+  const problems: ConfigError[] = []
+  for (const name of RELOADED_SECRETS) {
+    const path = config[`${name}_FILE`]
+    if (path === undefined) continue
+    raw[`${name}_FILE`] = path
+    resolveSecretFile(raw, name, problems)
+  }
+  if (problems.length > 0) throw new ConfigErrors(problems)
+  const fresh: Partial<Record<typeof RELOADED_SECRETS[number], string>> = {}
+  for (const name of RELOADED_SECRETS) if (raw[name] !== undefined) fresh[name] = raw[name]
+  return Object.freeze({ ...config, ...fresh })
+}
+
 /** Reads a secret file, dropping one trailing newline (what `echo` and editors add). */
 export function readSecretFile (path: string): string {
   const text = readFileSync(path, 'utf8')

@@ -17,7 +17,7 @@ export interface ReloadOutcome {
 }
 
 export interface IdentityStoreOptions {
-  /** Reads the configuration again (secret files included) for a reload. */
+  /** The configuration for a reload, with its secret files read again. */
   reloadConfig?: () => Config
   warn?: (message: string) => void
   now?: () => Date
