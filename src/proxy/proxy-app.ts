@@ -235,6 +235,11 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     sendSidecarError(reply, err)
   })
 
+  // Fastify's own parsers would buffer and decode bodies (text/plain as UTF-8, up
+  // to 1 MiB); http-proxy only replaces the JSON and catch-all ones. With none
+  // left, its catch-all hands every body over as the raw stream.
+  app.removeAllContentTypeParsers()
+
   // the plugin's published types fight fastify's generics; the options are checked at runtime
   await app.register(httpProxy as unknown as FastifyPluginAsync<Record<string, unknown>>, {
     upstream: origin.origin,
