@@ -50,6 +50,16 @@ interface Marks {
 }
 const marks = (request: FastifyRequest): Marks => request.raw as unknown as Marks
 
+/**
+ * The target as it may be logged: the path without its query string, or for
+ * the odd target that is not a path, the same with any `user:password@` cut.
+ */
+export function loggableTarget (url: string): string {
+  const path = url.split('?', 1)[0] ?? ''
+  if (path.startsWith('/')) return path.slice(0, 1024)
+  return path.replace(/^([a-z][a-z\d+.-]*:\/\/)?[^@/]*@/i, '$1[userinfo]@').slice(0, 256)
+}
+
 /** The request id: the application's own when it is sane, else a fresh UUID. */
 export function requestIdOf (req: IncomingMessage): string {
   const given = req.headers['x-request-id']
@@ -103,6 +113,18 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       reply.raw.once('finish', () => { logAccess(request, reply) })
       sendSidecarError(reply, err)
     },
+    // A request Node's parser refuses never reaches a route: answer it in the
+    // sidecar's own format, with an access line, like every other.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy()
+        return
+      }
+      const requestId = randomUUID()
+      const bytesOut = writeRawError(socket, 'BAD_REQUEST', `the request could not be parsed (${err.code ?? 'parse error'})`, requestId)
+      logger.info({ requestId, method: '', path: '', status: 400, durationMs: 0, bytesIn: 0, bytesOut, errorCode: 'BAD_REQUEST' }, 'request')
+      options.onRequestDone?.({ method: 'OTHER', status: 400, durationMs: 0, upstreamMs: undefined, errorCode: 'BAD_REQUEST' })
+    },
     serverFactory: (handler) => {
       const server = http.createServer(handler)
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
@@ -120,7 +142,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
         logger.info({
           requestId,
           method: 'CONNECT',
-          path: (req.url ?? '').slice(0, 256),
+          path: loggableTarget(req.url ?? ''),
           status: 405,
           durationMs: Math.round((performance.now() - started) * 100) / 100,
           bytesIn: 0,
@@ -195,7 +217,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     m[kLogged] = true
     const out = m[kOut]
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
-    const path = request.url.split('?', 1)[0]
+    const path = loggableTarget(request.url)
     // no status line ever went out when the application left before the answer
     const status = reply.raw.headersSent || reply.raw.writableFinished ? reply.statusCode : 0
     // the root logger: the proxy route's own logger is held at 'error' (see register below)

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyReply } from 'fastify'
 import { type SidecarRequestError, REQUEST_ERRORS, type RequestErrorCode } from '../errors.js'
@@ -46,7 +46,7 @@ export function writeRawError (socket: Socket | ServerResponse, code: RequestErr
     connection: 'close'
   }
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
-  const reason = status === 405 ? 'Method Not Allowed' : 'Error'
+  const reason = STATUS_CODES[status] ?? 'Error'
   ;(socket as Socket).end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${body}`)
   return Buffer.byteLength(body)
 }
