@@ -14,11 +14,14 @@ const MAX_DELAY_MS = 30_000
  */
 export async function runStartupCheck (store: IdentityStore, state: SidecarState, logger: Logger): Promise<void> {
   let delay = FIRST_DELAY_MS
+  // a reload during a test call must not be lost: remember it, and cut a sleep short
+  let reloaded = false
   let wake: (() => void) | undefined
-  const onReload = (): void => { wake?.() }
+  const onReload = (): void => { reloaded = true; wake?.() }
   store.on('reload', onReload)
   try {
     while (!state.draining) {
+      reloaded = false
       const result = await testAuthentication(store, Math.min(store.config.UPSTREAM_TIMEOUT_MS, 15_000))
       if (state.draining) return
       if (result.ok) {
@@ -30,9 +33,11 @@ export async function runStartupCheck (store: IdentityStore, state: SidecarState
       state.startupCheckDetail = result.detail
       const who = result.refused === 'certificate' ? 'the client certificate was refused' : result.refused === 'credentials' ? 'the credentials were refused' : 'the upstream did not answer as expected'
       logger.error({ refused: result.refused, retryInMs: delay }, `start-up check failed: ${who}: ${result.detail}`)
+      if (reloaded) continue
       const controller = new AbortController()
       wake = () => { controller.abort() }
       await sleep(delay, undefined, { signal: controller.signal, ref: false }).catch(() => {})
+      wake = undefined
       delay = Math.min(delay * 2, MAX_DELAY_MS)
     }
   } finally {

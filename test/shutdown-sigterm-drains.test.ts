@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { baseEnv, call, client, freePort, startMock } from './helpers/harness.js'
@@ -47,4 +49,21 @@ t.test('a second signal exits at once', async (t) => {
   t.ok(Date.now() - started < 5_000, 'it did not wait for the grace period')
   t.ok(run.stdout.some((l) => /second signal/.test(l)))
   await pending
+})
+
+t.test('SIGTERM closes idle keep-alive connections instead of waiting for them', async (t) => {
+  const mock = await startMock(t)
+  const run = spawnSidecar(t, ['serve'], { ...await baseEnv(mock), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' })
+  const port = portOf(await run.waitForLine(/proxy listening on/))
+  // a keep-alive connection that has been answered and now sits idle
+  const socket = net.connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  socket.write('GET /connection/v1/testauthentication HTTP/1.1\r\nHost: x\r\n\r\n')
+  await once(socket, 'data')
+  const ended = once(socket, 'close')
+  run.child.kill('SIGTERM')
+  await ended
+  t.pass('the sidecar closed the idle connection')
+  // had the idle socket held the listener open, the grace period would end it with exit 1
+  t.equal(await run.exited, 0, 'exit code 0, not a grace-period timeout')
 })

@@ -56,6 +56,10 @@ export function installSignalHandlers (sidecar: Sidecar, logger: Logger): void {
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
   process.on('SIGHUP', () => {
+    if (stopping) {
+      logger.warn('SIGHUP while shutting down: ignored')
+      return
+    }
     const outcome = sidecar.store.reload()
     if (outcome.ok) logger.info({ serialNumber: outcome.serialNumber }, 'SIGHUP: identity reloaded')
     else logger.error({ reason: outcome.error }, 'SIGHUP: reload failed; the previous identity keeps serving')

@@ -100,6 +100,9 @@ export function rereadSecretFiles (config: Config): Config {
     raw[`${name}_FILE`] = path
     resolveSecretFile(raw, name, problems)
   }
+  if (raw.TRULIOO_USERNAME?.includes(':') === true) {
+    problems.push(new ConfigError('TRULIOO_USERNAME_FILE', 'holds a username with ":" (Basic auth cannot carry it)'))
+  }
   if (problems.length > 0) throw new ConfigErrors(problems)
   const fresh: Partial<Record<typeof RELOADED_SECRETS[number], string>> = {}
   for (const name of RELOADED_SECRETS) if (raw[name] !== undefined) fresh[name] = raw[name]

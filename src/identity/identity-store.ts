@@ -44,6 +44,7 @@ export class IdentityStore extends EventEmitter {
   #active: Active
   #lastReload: ReloadOutcome | undefined
   #openConnections = 0
+  #closed = false
   readonly #retiring = new Set<Promise<void>>()
   readonly #options: IdentityStoreOptions
 
@@ -70,6 +71,10 @@ export class IdentityStore extends EventEmitter {
   reload (): ReloadOutcome {
     const at = this.#options.now?.() ?? new Date()
     let outcome: ReloadOutcome
+    if (this.#closed) {
+      // a pool built now would never be closed
+      return { at, ok: false, error: 'the sidecar is shutting down: no reload' }
+    }
     try {
       const config = this.#options.reloadConfig?.() ?? this.#active.config
       const next = this.#build(config)
@@ -88,11 +93,13 @@ export class IdentityStore extends EventEmitter {
 
   /** Closes every Agent, waiting for requests in flight. */
   async close (): Promise<void> {
+    this.#closed = true
     await Promise.allSettled([this.#active.agent.close(), ...this.#retiring])
   }
 
   /** Closes every Agent at once, failing requests in flight. */
   async destroy (): Promise<void> {
+    this.#closed = true
     await Promise.allSettled([this.#active.agent.destroy()])
   }
 
