@@ -67,3 +67,19 @@ t.test('SIGTERM closes idle keep-alive connections instead of waiting for them',
   // had the idle socket held the listener open, the grace period would end it with exit 1
   t.equal(await run.exited, 0, 'exit code 0, not a grace-period timeout')
 })
+
+t.test('SIGHUP during the drain is ignored and the drain still ends with exit 0', async (t) => {
+  const mock = await startMock(t)
+  const run = spawnSidecar(t, ['serve'], { ...await baseEnv(mock), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' })
+  const port = portOf(await run.waitForLine(/proxy listening on/))
+  const slow = call(client(t), `http://127.0.0.1:${port}/__mock/slow/1500`)
+  const until = Date.now() + 5_000
+  while (mock.requests.length === 0 && Date.now() < until) await sleep(20)
+  run.child.kill('SIGTERM')
+  await run.waitForLine(/shutting down/)
+  run.child.kill('SIGHUP')
+  await run.waitForLine(/SIGHUP while shutting down: ignored/)
+  t.equal((await slow).status, 200, 'the request in flight completed')
+  t.equal(await run.exited, 0)
+  t.notOk(run.stdout.some((l) => /identity reloaded/.test(l)), 'no reload happened')
+})
