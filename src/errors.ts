@@ -81,12 +81,15 @@ export type RequestErrorCode = keyof typeof REQUEST_ERRORS
 export class SidecarRequestError extends Error {
   readonly code: RequestErrorCode
   readonly statusCode: number
+  /** UPSTREAM_TLS_ERROR only: the upstream refused our client certificate (not the other way round). */
+  readonly clientCertificateRefused: boolean
 
-  constructor (code: RequestErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor (code: RequestErrorCode, message: string, options?: { cause?: unknown, clientCertificateRefused?: boolean }) {
     super(message, options)
     this.name = 'SidecarRequestError'
     this.code = code
     this.statusCode = REQUEST_ERRORS[code].status
+    this.clientCertificateRefused = options?.clientCertificateRefused ?? false
   }
 }
 

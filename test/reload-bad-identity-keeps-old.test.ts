@@ -1,13 +1,7 @@
 import { writeFileSync, renameSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { call, client, freePort, pki, startMock, startProxy } from './helpers/harness.js'
-
-async function waitFor (what: () => boolean, ms = 5_000): Promise<boolean> {
-  const until = Date.now() + ms
-  while (!what() && Date.now() < until) await sleep(20)
-  return what()
-}
+import { call, client, freePort, pki, startMock, startProxy, waitFor } from './helpers/harness.js'
 
 t.test('a bad new key or a half-written certificate keeps the old identity serving; a later good write is picked up', async (t) => {
   const p = await pki()

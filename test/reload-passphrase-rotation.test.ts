@@ -1,13 +1,6 @@
 import { writeFileSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { call, client, encryptKey, PASSWORD, pki, startMock, startProxy, USERNAME } from './helpers/harness.js'
-
-async function waitFor (what: () => boolean, ms = 5_000): Promise<boolean> {
-  const until = Date.now() + ms
-  while (!what() && Date.now() < until) await sleep(20)
-  return what()
-}
+import { call, client, encryptKey, PASSWORD, pki, startMock, startProxy, USERNAME, waitFor } from './helpers/harness.js'
 
 t.test('a new encrypted key with a new passphrase, and new credentials, are read from their files on reload', async (t) => {
   const p = await pki()

@@ -1,13 +1,6 @@
 import { writeFileSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { call, client, freePort, PASSWORD, pki, startMock, startProxy, USERNAME } from './helpers/harness.js'
-
-async function waitFor (what: () => boolean | Promise<boolean>, ms = 8_000): Promise<boolean> {
-  const until = Date.now() + ms
-  while (!(await what()) && Date.now() < until) await sleep(50)
-  return await what()
-}
+import { call, client, freePort, PASSWORD, pki, startMock, startProxy, USERNAME, waitFor } from './helpers/harness.js'
 
 t.test('STARTUP_CHECK with refused credentials stays not ready, says so, and turns ready once they are fixed', async (t) => {
   const p = await pki()

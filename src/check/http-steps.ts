@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks'
-import { request } from 'undici'
-import { upstreamOrigin } from '../config/load-config.js'
 import { createUpstreamAgent } from '../upstream/create-agent.js'
 import { classifyUpstreamError } from '../upstream/classify-error.js'
+import { callTestAuthentication } from '../upstream/test-authentication.js'
 import { SocketFates } from '../upstream/tls-connector.js'
 import { ADVICE } from './advice.js'
 import { type CheckContext, fail, pass, skip, type Step, type StepOutcome } from './check-types.js'
@@ -60,7 +59,7 @@ export const authStep: Step = {
       ({ status, text } = await call(context))
     } catch (err) {
       const classified = classifyUpstreamError(err, fates, context.servername)
-      return fail(classified.message, classified.code === 'UPSTREAM_TLS_ERROR' ? ADVICE.certRejected : ADVICE.timeout, { code: classified.code })
+      return fail(classified.message, classified.clientCertificateRefused ? ADVICE.certRejected : ADVICE.timeout, { code: classified.code })
     }
     context.firstCallMs = Math.round(performance.now() - started)
     return judgeHello(status, text)
@@ -100,13 +99,6 @@ export const roundTripStep: Step = {
   }
 }
 
-async function call (context: CheckContext): Promise<{ status: number, text: string }> {
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'trulioo-mtls-sidecar-check' }
-  if (context.authorization !== undefined) headers.authorization = context.authorization
-  const res = await request(new URL(TEST_PATH, upstreamOrigin(context.config)), {
-    dispatcher: context.agent,
-    method: 'GET',
-    headers
-  })
-  return { status: res.statusCode, text: await res.body.text() }
+function call (context: CheckContext): Promise<{ status: number, text: string }> {
+  return callTestAuthentication(context.agent as NonNullable<CheckContext['agent']>, context.config, context.authorization, context.config.UPSTREAM_TIMEOUT_MS)
 }

@@ -6,6 +6,7 @@ import { classifyUpstreamError } from '../upstream/classify-error.js'
 import { ADVICE } from './advice.js'
 import { type CheckContext, fail, pass, type Step, type StepOutcome } from './check-types.js'
 import { RawExchange } from './raw-exchange.js'
+import { TEST_AUTH_PATH as TEST_PATH } from '../upstream/test-authentication.js'
 
 /**
  * The path to the upstream, one layer at a time: DNS, TCP, TLS. The TLS
@@ -13,7 +14,7 @@ import { RawExchange } from './raw-exchange.js'
  * from its first byte by a RawExchange for the client-certificate step.
  */
 
-export const TEST_PATH = '/connection/v1/testauthentication'
+export { TEST_PATH }
 
 const exchanges = new WeakMap<CheckContext, RawExchange>()
 

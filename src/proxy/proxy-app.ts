@@ -122,8 +122,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       }
       const requestId = randomUUID()
       const bytesOut = writeRawError(socket, 'BAD_REQUEST', `the request could not be parsed (${err.code ?? 'parse error'})`, requestId)
-      logger.info({ requestId, method: '', path: '', status: 400, durationMs: 0, bytesIn: 0, bytesOut, errorCode: 'BAD_REQUEST' }, 'request')
-      options.onRequestDone?.({ method: 'OTHER', status: 400, durationMs: 0, upstreamMs: undefined, errorCode: 'BAD_REQUEST' })
+      logRawAnswer({ requestId, method: '', path: '', status: 400, durationMs: 0, bytesOut, errorCode: 'BAD_REQUEST' })
     },
     serverFactory: (handler) => {
       const server = http.createServer(handler)
@@ -138,22 +137,26 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
         const started = performance.now()
         const requestId = requestIdOf(req)
         const bytesOut = writeRawError(socket, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: the sidecar is not an open proxy', requestId)
-        // the same access line as every other request (the target is authority-form: host:port)
-        logger.info({
+        // the target is authority-form (host:port)
+        logRawAnswer({
           requestId,
           method: 'CONNECT',
           path: loggableTarget(req.url ?? ''),
           status: 405,
           durationMs: Math.round((performance.now() - started) * 100) / 100,
-          bytesIn: 0,
           bytesOut,
           errorCode: 'METHOD_NOT_ALLOWED'
-        }, 'request')
-        options.onRequestDone?.({ method: 'CONNECT', status: 405, durationMs: 0, upstreamMs: undefined, errorCode: 'METHOD_NOT_ALLOWED' })
+        })
       })
       return server
     }
   })
+
+  /** The access line (and metrics) of an answer written straight to the socket, before Fastify. */
+  function logRawAnswer (line: { requestId: string, method: string, path: string, status: number, durationMs: number, bytesOut: number, errorCode: string }): void {
+    logger.info({ ...line, bytesIn: 0 }, 'request')
+    options.onRequestDone?.({ method: line.method, status: line.status, durationMs: line.durationMs, upstreamMs: undefined, errorCode: line.errorCode })
+  }
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)

@@ -46,8 +46,8 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
   const cause = rootCause(err)
   if (cause instanceof SidecarRequestError) return cause
   const code = typeof cause.code === 'string' ? cause.code : ''
-  const wrap = (c: ConstructorParameters<typeof SidecarRequestError>[0], message: string) =>
-    new SidecarRequestError(c, message, { cause })
+  const wrap = (c: ConstructorParameters<typeof SidecarRequestError>[0], message: string, clientCertificateRefused = false) =>
+    new SidecarRequestError(c, message, { cause, clientCertificateRefused })
 
   if (UNTRUSTED_UPSTREAM.has(code)) {
     return wrap('UPSTREAM_TLS_ERROR', `the upstream's certificate is not signed by a trusted CA (${code}); if it uses a private CA, set TLS_CA_FILE`)
@@ -75,10 +75,10 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
     if (fate !== undefined && fate.protocol === 'TLSv1.3' && fate.answered !== true &&
         (fate.closedAt ?? Date.now()) - fate.securedAt < REFUSED_WITHIN_MS) {
       return wrap('UPSTREAM_TLS_ERROR', 'the upstream closed the connection right after the TLS 1.3 handshake, without answering: ' +
-        'it refused the client certificate (not issued by Trulioo for this account, expired or revoked)')
+        'it refused the client certificate (not issued by Trulioo for this account, expired or revoked)', true)
     }
     if (/before secure TLS connection/.test(String(cause.message))) {
-      return wrap('UPSTREAM_TLS_ERROR', 'the upstream closed the connection during the TLS handshake: it most likely refused the client certificate')
+      return wrap('UPSTREAM_TLS_ERROR', 'the upstream closed the connection during the TLS handshake: it most likely refused the client certificate', true)
     }
   }
 
@@ -95,5 +95,5 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
 function refusedByAlert (code: string, alert: string, cause: unknown): SidecarRequestError {
   const meaning = ALERT_MEANING[alert] ?? 'it ended the handshake'
   const words = alert.toLowerCase().replace(/_/g, ' ')
-  return new SidecarRequestError('UPSTREAM_TLS_ERROR', `the upstream refused the TLS connection: ${meaning} (TLS alert "${words}", ${code})`, { cause })
+  return new SidecarRequestError('UPSTREAM_TLS_ERROR', `the upstream refused the TLS connection: ${meaning} (TLS alert "${words}", ${code})`, { cause, clientCertificateRefused: true })
 }

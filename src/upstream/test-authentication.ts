@@ -1,8 +1,25 @@
-import { request } from 'undici'
+import { type Dispatcher, request } from 'undici'
+import type { Config } from '../config/schema.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import { classifyUpstreamError } from './classify-error.js'
 
 export const TEST_AUTH_PATH = '/connection/v1/testauthentication'
+
+/**
+ * One GET of Trulioo's test endpoint through `dispatcher`, with the given
+ * Basic value: what `serve`'s start-up check and `check` both send.
+ * Rejects with undici's error; classify it with classifyUpstreamError.
+ */
+export async function callTestAuthentication (
+  dispatcher: Dispatcher, config: Config, authorization: string | undefined, timeoutMs: number
+): Promise<{ status: number, text: string }> {
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'trulioo-mtls-sidecar' }
+  if (authorization !== undefined) headers.authorization = authorization
+  const res = await request(new URL(TEST_AUTH_PATH, config.UPSTREAM_URL), {
+    dispatcher, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs
+  })
+  return { status: res.statusCode, text: await res.body.text() }
+}
 
 export interface TestAuthResult {
   readonly ok: boolean
@@ -13,25 +30,15 @@ export interface TestAuthResult {
 
 /** Calls Trulioo's test endpoint through the store's current identity and credentials. */
 export async function testAuthentication (store: IdentityStore, timeoutMs: number): Promise<TestAuthResult> {
-  const origin = new URL(store.config.UPSTREAM_URL).origin
-  const headers: Record<string, string> = {}
-  if (store.authorization !== undefined) headers.authorization = store.authorization
   try {
-    const res = await request(origin + TEST_AUTH_PATH, {
-      dispatcher: store.dispatcher, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs
-    })
-    const body = await res.body.text()
-    if (res.statusCode === 200) return { ok: true, detail: `answered ${body.slice(0, 80)}` }
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      return { ok: false, refused: 'credentials', detail: `the NAPI credentials were refused (HTTP ${res.statusCode}): check TRULIOO_USERNAME and TRULIOO_PASSWORD` }
+    const { status, text } = await callTestAuthentication(store.dispatcher, store.config, store.authorization, timeoutMs)
+    if (status === 200) return { ok: true, detail: `answered ${text.slice(0, 80)}` }
+    if (status === 401 || status === 403) {
+      return { ok: false, refused: 'credentials', detail: `the NAPI credentials were refused (HTTP ${status}): check TRULIOO_USERNAME and TRULIOO_PASSWORD` }
     }
-    return { ok: false, refused: 'upstream', detail: `the upstream answered HTTP ${res.statusCode}` }
+    return { ok: false, refused: 'upstream', detail: `the upstream answered HTTP ${status}` }
   } catch (err) {
     const classified = classifyUpstreamError(err, store.fates)
-    return {
-      ok: false,
-      refused: /client certificate|refused the TLS/.test(classified.message) ? 'certificate' : 'upstream',
-      detail: classified.message
-    }
+    return { ok: false, refused: classified.clientCertificateRefused ? 'certificate' : 'upstream', detail: classified.message }
   }
 }

@@ -156,3 +156,10 @@ export async function freePort (): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
 }
+
+/** Polls `what` until it holds or `ms` passes (bounded); returns its last answer. */
+export async function waitFor (what: () => boolean | Promise<boolean>, ms = 8_000): Promise<boolean> {
+  const until = Date.now() + ms
+  while (!(await what()) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25))
+  return await what()
+}
