@@ -1,6 +1,4 @@
 import type { Command } from 'commander'
-import { renderJson, renderText } from '../check/render-report.js'
-import { runCheck } from '../check/run-check.js'
 import { type CliIo, wantsColour } from './cli-io.js'
 
 export const CHECK_DESCRIPTION = 'walk the chain from configuration to Trulioo\'s Hello, one ✔/✘ line per step, and say what to fix'
@@ -27,6 +25,8 @@ Exit code 0 when every step passed, 78 when the configuration is invalid, 1 othe
 }
 
 export async function runCheckCommand (opts: CheckOptions, io: CliIo): Promise<number> {
+  // loaded when `check` runs, not with the CLI
+  const [{ runCheck }, { renderJson, renderText }] = await Promise.all([import('../check/run-check.js'), import('../check/render-report.js')])
   const report = await runCheck({ env: io.env, ...(opts.envFile === undefined ? {} : { envFile: opts.envFile }) })
   io.stdout.write(opts.json ? renderJson(report) : renderText(report, wantsColour(io)))
   return report.exitCode

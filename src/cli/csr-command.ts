@@ -2,7 +2,7 @@ import { resolve, join } from 'node:path'
 import { type Command, Option } from 'commander'
 import { readSecretFile, describeFsError } from '../config/load-config.js'
 import { askSubject, checkPassphrase } from '../csr/ask-subject.js'
-import { type CsrKeyType, makeCsr } from '../csr/make-csr.js'
+import type { CsrKeyType } from '../csr/make-csr.js'
 import { Prompter } from '../csr/prompter.js'
 import { checkDnsName, checkField, checkSubject, type Subject, SUBJECT_FIELDS, type SubjectInput } from '../csr/subject-rules.js'
 import { checkOutputs, type OutputPaths, writeOutputs } from '../csr/write-files.js'
@@ -104,6 +104,8 @@ async function csr (opts: CsrOptions, io: CliIo): Promise<void> {
 
   const paths = outputPaths(opts, subject.commonName)
   checkOutputs(paths, opts.force)
+  // the certificate-building library is loaded only here, when a CSR is made
+  const { makeCsr } = await import('../csr/make-csr.js')
   const made = await makeCsr({ subject, keyType: opts.keyType, passphrase })
   writeOutputs(paths, made.keyPem, made.csrPem, opts.force)
   io.stdout.write(nextSteps(paths, subject, opts.keyType, made.encrypted))

@@ -2,13 +2,11 @@ import { Command } from 'commander'
 import { registerCheck } from './check-command.js'
 import { type CliIo, processIo } from './cli-io.js'
 import { registerCsr } from './csr-command.js'
-import { demo } from './demo-command.js'
 import { registerDemoPki } from './demo-pki-command.js'
 import { PROGRAM } from './fail.js'
 import { registerHealthcheck } from './healthcheck-command.js'
 import { registerMock } from './mock-command.js'
 import { parsePort } from './parse-options.js'
-import { serve } from './serve-command.js'
 import { version } from '../version.js'
 
 export { parsePort }
@@ -31,6 +29,8 @@ export function buildProgram (io: CliIo = processIo()): Command {
     .description('run the sidecar (the default command); configuration comes from the environment and ./.env')
     .option('--env-file <path>', 'read settings from this file instead of ./.env')
     .action(async (opts: { envFile?: string }) => {
+      // every command loads its own modules when it runs: `--version` and `--help` load none
+      const { serve } = await import('./serve-command.js')
       await serve(opts.envFile === undefined ? {} : { envFile: opts.envFile })
     })
 
@@ -39,7 +39,7 @@ export function buildProgram (io: CliIo = processIo()): Command {
     .option('-p, --port <port>', 'proxy port', parsePort, 8080)
     .option('--admin-port <port>', 'admin port (0: off)', parsePort, 9090)
     .action(async (opts: { port: number, adminPort: number }) => {
-      // loaded only when asked for: the PKI library it needs would slow every `serve` start
+      // loaded only when asked for: its PKI library would slow every `serve` start
       const { demo } = await import('./demo-command.js')
       await demo(opts)
     })

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { describeFsError, readSecretFile } from '../config/load-config.js'
 import { ConfigError } from '../errors.js'
-import { type MockUpstream, startMockUpstream } from '../mock/mock-upstream.js'
+import type { MockUpstream } from '../mock/mock-upstream.js'
 import type { CliIo } from './cli-io.js'
 import { exitOnStartupError, PROGRAM } from './fail.js'
 import { parsePort } from './parse-options.js'
@@ -46,6 +46,7 @@ export async function mock (options: MockCommandOptions, io: Pick<CliIo, 'stdout
   try {
     const username = options.usernameFile === undefined ? undefined : readOption('--username-file', options.usernameFile, true)
     const password = options.passwordFile === undefined ? undefined : readOption('--password-file', options.passwordFile, true)
+    const { startMockUpstream } = await import('../mock/mock-upstream.js')
     upstream = await startMockUpstream({
       cert: readOption('--cert-file', options.certFile),
       key: readOption('--key-file', options.keyFile),
