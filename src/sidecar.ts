@@ -7,24 +7,31 @@ import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles }
 import type { Config } from './config/schema.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
-import { daysLeft } from './identity/load-identity.js'
+import { daysLeft, type Identity } from './identity/load-identity.js'
 import { reloadOnChange } from './identity/reload-on-change.js'
 import type { Watcher } from './identity/watch-files.js'
+import { AccessLog } from './proxy/access-record.js'
 import { buildProxyApp } from './proxy/proxy-app.js'
+import { Readiness } from './readiness.js'
 import { SidecarState } from './state.js'
 import { runStartupCheck } from './startup-check.js'
+import { UpstreamPool } from './upstream/upstream-pool.js'
 import { version } from './version.js'
 
 export interface StartOptions extends LoadConfigOptions {
   logger: Logger
   /** An already loaded configuration; otherwise it is read from env / .env. */
   config?: Config
+  /** The clock, in ms since the epoch: tests move it past a certificate's expiry. */
+  now?: () => number
 }
 
 export interface Sidecar {
   readonly config: Config
   readonly store: IdentityStore
+  readonly pool: UpstreamPool
   readonly state: SidecarState
+  readonly readiness: Readiness
   readonly metrics: SidecarMetrics
   readonly proxy: FastifyInstance
   readonly admin: FastifyInstance | undefined
@@ -56,22 +63,28 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const config = options.config ?? loadConfig(loadOptions)
   const warn = (message: string): void => { logger.warn(message) }
   // a reload reads the identity and secret files again; other settings stay as the proxy was built
-  const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn })
+  const now = options.now ?? Date.now
+  const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(now()) })
+  const pool = new UpstreamPool(config, store.identity)
+  store.on('identity', (identity: Identity) => { pool.use(identity) })
   const state = new SidecarState()
-  const metrics = new SidecarMetrics(store, state)
+  const readiness = new Readiness(store, state, now)
+  const metrics = new SidecarMetrics({ store, state, readiness, openConnections: () => pool.openConnections, version: version() })
 
-  logIdentity(store, logger)
-  warnAboutExpiry(store, logger)
-  store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, logger) })
-  const daily = setInterval(() => { warnAboutExpiry(store, logger) }, DAY_MS)
+  logIdentity(store, config, logger)
+  warnAboutExpiry(store, config, logger)
+  store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, config, logger) })
+  const daily = setInterval(() => { warnAboutExpiry(store, config, logger) }, DAY_MS)
   daily.unref()
 
   if (!isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
     logger.warn({ host: config.LISTEN_HOST }, 'the proxy listens beyond loopback without PROXY_AUTH_TOKEN: anything that reaches this port can call Trulioo with these credentials')
   }
 
-  const proxy = await buildProxyApp({ store, state, logger, onRequestDone: (done) => { metrics.observe(done) } })
-  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ store, state, metrics, logger, version: version() })
+  // the access line needs no redaction: its fields are fixed and hold no secret (access-record.ts)
+  const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics)
+  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog })
+  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version() })
   let proxyUrl: string
   let adminUrl: string | undefined
   try {
@@ -79,21 +92,24 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     adminUrl = admin === undefined ? undefined : await listen(admin, 'ADMIN_PORT', config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
   } catch (err) {
     clearInterval(daily)
-    await Promise.allSettled([proxy.close(), admin?.close(), store.destroy()])
+    store.close()
+    await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy()])
     throw err
   }
 
   const watcher: Watcher | undefined = config.CERT_WATCH ? reloadOnChange(store, logger) : undefined
   if (config.STARTUP_CHECK) {
     state.startupCheckPassed = false
-    void runStartupCheck(store, state, logger)
+    void runStartupCheck(store, pool, config, state, logger)
   }
 
   let closing: Promise<void> | undefined
   return {
     config,
     store,
+    pool,
     state,
+    readiness,
     metrics,
     proxy,
     admin,
@@ -107,7 +123,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
         await proxy.close()
         logger.debug('proxy listener closed')
-        await store.close()
+        store.close()
+        await pool.close()
         logger.debug('upstream pool closed')
         await admin?.close()
       })()
@@ -127,7 +144,7 @@ async function listen (app: FastifyInstance, variable: string, host: string, por
   return `http://${shown}:${address.port}`
 }
 
-function logIdentity (store: IdentityStore, logger: Logger): void {
+function logIdentity (store: IdentityStore, config: Config, logger: Logger): void {
   const info = store.identity.info
   logger.info({
     subject: info.subject,
@@ -135,15 +152,15 @@ function logIdentity (store: IdentityStore, logger: Logger): void {
     serialNumber: info.serialNumber,
     notAfter: info.notAfter.toISOString(),
     daysLeft: daysLeft(info),
-    upstream: store.config.UPSTREAM_URL,
+    upstream: config.UPSTREAM_URL,
     credentials: store.authorization === undefined ? 'pass-through' : 'injected'
   }, 'client identity loaded')
 }
 
-export function warnAboutExpiry (store: IdentityStore, logger: Logger): void {
+export function warnAboutExpiry (store: IdentityStore, config: Config, logger: Logger): void {
   const info = store.identity.info
   const left = daysLeft(info)
-  if (left < store.config.CERT_EXPIRY_WARN_DAYS) {
+  if (left < config.CERT_EXPIRY_WARN_DAYS) {
     logger.warn({ notAfter: info.notAfter.toISOString(), daysLeft: left, serialNumber: info.serialNumber },
       `the client certificate expires in ${left} days: request a new one from the Trulioo portal`)
   }

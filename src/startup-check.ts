@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import type { Config } from './config/schema.js'
 import type { IdentityStore } from './identity/identity-store.js'
 import type { SidecarState } from './state.js'
 import { testAuthentication } from './upstream/test-authentication.js'
+import type { UpstreamPool } from './upstream/upstream-pool.js'
 
 const FIRST_DELAY_MS = 1_000
 const MAX_DELAY_MS = 30_000
@@ -12,7 +14,7 @@ const MAX_DELAY_MS = 30_000
  * sidecar not ready meanwhile, and says each time who refused: the TLS layer
  * (certificate) or NAPI (credentials). A reload makes it try again at once.
  */
-export async function runStartupCheck (store: IdentityStore, state: SidecarState, logger: Logger): Promise<void> {
+export async function runStartupCheck (store: IdentityStore, pool: UpstreamPool, config: Config, state: SidecarState, logger: Logger): Promise<void> {
   let delay = FIRST_DELAY_MS
   // a reload during a test call must not be lost: remember it, and cut a sleep short
   let reloaded = false
@@ -22,7 +24,7 @@ export async function runStartupCheck (store: IdentityStore, state: SidecarState
   try {
     while (!state.draining) {
       reloaded = false
-      const result = await testAuthentication(store, Math.min(store.config.UPSTREAM_TIMEOUT_MS, 15_000))
+      const result = await testAuthentication(pool, config, store.authorization, Math.min(config.UPSTREAM_TIMEOUT_MS, 15_000))
       if (state.draining) return
       if (result.ok) {
         state.startupCheckPassed = true

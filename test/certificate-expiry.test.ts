@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { call, client, freePort, pki, startMock, startProxy } from './helpers/harness.js'
 
@@ -20,20 +19,19 @@ t.test('a certificate expiring within CERT_EXPIRY_WARN_DAYS is warned about at s
 })
 
 t.test('readiness fails and requests get NOT_READY once the certificate has expired', async (t) => {
-  const p = await pki()
-  const brief = await p.issueClient({ notAfter: new Date(Date.now() + 2_500) })
   const mock = await startMock(t)
-  const { url, sidecar } = await startProxy(t, mock, {
-    TLS_CERT_FILE: p.write('brief.pem', brief.certPem, 0o644), TLS_KEY_FILE: p.write('brief.key', brief.keyPem), ADMIN_PORT: String(await freePort())
-  })
+  // the sidecar's clock is the test's: it moves past notAfter without waiting for it
+  let clock = Date.now()
+  const { url, sidecar } = await startProxy(t, mock, { ADMIN_PORT: String(await freePort()) }, { now: () => clock })
   const http = client(t)
   t.equal((await call(http, `${sidecar.adminUrl as string}/readyz`)).status, 200, 'ready while valid')
-  // certificates carry whole seconds: wait until a second past notAfter
-  await sleep(Math.max(0, sidecar.store.identity.info.notAfter.getTime() - Date.now() + 1_100))
+  t.equal((await call(http, `${url}/connection/v1/testauthentication`)).status, 200, 'requests pass while valid')
+  clock = sidecar.store.identity.info.notAfter.getTime() + 1_000
   const after = await call(http, `${sidecar.adminUrl as string}/readyz`)
   t.equal(after.status, 503)
   t.match(after.json().checks.find((c: { name: string }) => c.name === 'certificate_valid'), { ok: false, detail: /expired/ })
   const refused = await call(http, `${url}/connection/v1/testauthentication`)
   t.equal(refused.status, 503)
   t.equal(refused.headers['x-sidecar-error'], 'NOT_READY')
+  t.equal(mock.requests.filter((r) => r.path === '/connection/v1/testauthentication').length, 1, 'the refused request never reached the upstream')
 })

@@ -8,5 +8,5 @@ t.test('once the sidecar is closing, a reload is refused instead of building a p
   const outcome = sidecar.store.reload()
   t.equal(outcome.ok, false)
   t.match(outcome.error, /shutting down/)
-  t.equal(sidecar.store.openConnections, 0, 'no upstream connection left open')
+  t.equal(sidecar.pool.openConnections, 0, 'no upstream connection left open')
 })

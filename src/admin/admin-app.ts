@@ -1,14 +1,17 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
+import type { Config } from '../config/schema.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import { daysLeft } from '../identity/load-identity.js'
+import type { Readiness } from '../readiness.js'
 import type { SidecarState } from '../state.js'
-import { readinessChecks } from './health.js'
 import type { SidecarMetrics } from './metrics.js'
 
 export interface AdminAppOptions {
+  config: Readonly<Config>
   store: IdentityStore
   state: SidecarState
+  readiness: Readiness
   metrics: SidecarMetrics
   logger: Logger
   version: string
@@ -20,7 +23,7 @@ export interface AdminAppOptions {
  * Nothing here ever shows a secret or key material.
  */
 export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
-  const { store, state, metrics } = options
+  const { config, store, state, readiness, metrics } = options
   const app = Fastify({
     loggerInstance: options.logger.child({ listener: 'admin' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true })
@@ -29,25 +32,25 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
   app.get('/livez', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (_request, reply) => {
-    const checks = readinessChecks(store, state)
+    const checks = readiness.checks()
     const ready = checks.every((c) => c.ok)
     reply.code(ready ? 200 : 503)
     return { status: ready ? 'ready' : 'not ready', checks }
   })
 
   app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', metrics.registry.contentType)
-    return await metrics.registry.metrics()
+    reply.header('content-type', metrics.contentType)
+    return metrics.render()
   })
 
   app.get('/status', async () => {
     const { info, loadedAt } = store.identity
-    const config = store.config
     const last = store.lastReload
     return {
       version: options.version,
       upstreamUrl: config.UPSTREAM_URL,
       credentials: store.authorization === undefined ? 'pass-through' : 'injected',
+      ready: readiness.ready,
       certificate: {
         subject: info.subject,
         issuer: info.issuer,

@@ -1,12 +1,9 @@
 import { EventEmitter } from 'node:events'
-import type { Agent } from 'undici'
 import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors } from '../errors.js'
-import { createUpstreamAgent } from '../upstream/create-agent.js'
-import { RotatingDispatcher } from '../upstream/rotating-dispatcher.js'
-import { SocketFates } from '../upstream/tls-connector.js'
 import { basicAuthorization } from './basic-auth.js'
 import { type Identity, loadIdentity } from './load-identity.js'
+import { watchedPaths } from './watched-paths.js'
 
 export interface ReloadOutcome {
   readonly at: Date
@@ -23,46 +20,47 @@ export interface IdentityStoreOptions {
   now?: () => Date
 }
 
-interface Active {
+/** What the sidecar injects upstream, built once per load. */
+export interface Credentials {
+  /** The Basic `Authorization` value, or undefined when none is configured. */
+  readonly authorization: string | undefined
+}
+
+interface Loaded {
   readonly config: Config
   readonly identity: Identity
-  readonly authorization: string | undefined
-  readonly agent: Agent
+  readonly credentials: Credentials
 }
 
 /**
  * The only owner of key material and credentials. It loads and validates an
- * identity, builds an undici Agent for it, and on reload swaps in a new one
- * only once everything about it checked out: a bad new identity never
- * replaces a good one. Old Agents close after their requests in flight.
+ * identity and, on reload, swaps in a new one only once everything about it
+ * checked out: a bad new identity never replaces a good one. It hands out the
+ * identity and the credentials, nothing else: the upstream pool that uses the
+ * identity listens for `identity` and builds its own connections.
  *
- * Events: `reload` (ReloadOutcome).
+ * Events: `identity` (Identity), emitted before `reload` (ReloadOutcome).
  */
 export class IdentityStore extends EventEmitter {
-  readonly dispatcher: RotatingDispatcher
-  readonly fates = new SocketFates()
-  #active: Active
+  #loaded: Loaded
   #lastReload: ReloadOutcome | undefined
-  #openConnections = 0
   #closed = false
-  readonly #retiring = new Set<Promise<void>>()
   readonly #options: IdentityStoreOptions
 
   /** Loads the first identity; throws ConfigError when it is not usable. */
   constructor (config: Config, options: IdentityStoreOptions = {}) {
     super()
     this.#options = options
-    this.#active = this.#build(config)
-    this.dispatcher = new RotatingDispatcher(this.#active.agent)
+    this.#loaded = this.#load(config)
   }
 
-  get config (): Config { return this.#active.config }
-  get identity (): Identity { return this.#active.identity }
+  get identity (): Identity { return this.#loaded.identity }
+  get credentials (): Credentials { return this.#loaded.credentials }
   /** The Basic `Authorization` value to inject, or undefined for pass-through. */
-  get authorization (): string | undefined { return this.#active.authorization }
+  get authorization (): string | undefined { return this.#loaded.credentials.authorization }
   get lastReload (): ReloadOutcome | undefined { return this.#lastReload }
-  /** TLS connections to the upstream open right now, across old and new Agents. */
-  get openConnections (): number { return this.#openConnections }
+  /** The files the identity and credentials are read from: what a watcher watches. */
+  get files (): readonly string[] { return watchedPaths(this.#loaded.config) }
 
   /**
    * Reads configuration and files again and swaps in the new identity if,
@@ -70,19 +68,16 @@ export class IdentityStore extends EventEmitter {
    */
   reload (): ReloadOutcome {
     const at = this.#options.now?.() ?? new Date()
-    let outcome: ReloadOutcome
     if (this.#closed) {
       // a pool built now would never be closed
       return { at, ok: false, error: 'the sidecar is shutting down: no reload' }
     }
+    let outcome: ReloadOutcome
     try {
-      const config = this.#options.reloadConfig?.() ?? this.#active.config
-      const next = this.#build(config)
-      const previous = this.#active
-      this.#active = next
-      this.dispatcher.swap(next.agent)
-      this.#retire(previous.agent)
-      outcome = { at, ok: true, serialNumber: next.identity.info.serialNumber }
+      const config = this.#options.reloadConfig?.() ?? this.#loaded.config
+      this.#loaded = this.#load(config)
+      outcome = { at, ok: true, serialNumber: this.#loaded.identity.info.serialNumber }
+      this.emit('identity', this.#loaded.identity)
     } catch (err) {
       outcome = { at, ok: false, error: describeLoadError(err) }
     }
@@ -91,31 +86,15 @@ export class IdentityStore extends EventEmitter {
     return outcome
   }
 
-  /** Closes every Agent, waiting for requests in flight. */
-  async close (): Promise<void> {
+  /** No reload after this: the sidecar is stopping. */
+  close (): void {
     this.#closed = true
-    await Promise.allSettled([this.#active.agent.close(), ...this.#retiring])
   }
 
-  /** Closes every Agent at once, failing requests in flight. */
-  async destroy (): Promise<void> {
-    this.#closed = true
-    await Promise.allSettled([this.#active.agent.destroy()])
-  }
-
-  #build (config: Config): Active {
+  #load (config: Config): Loaded {
     const now = this.#options.now?.()
     const identity = loadIdentity(config, { ...(now === undefined ? {} : { now }), ...(this.#options.warn === undefined ? {} : { warn: this.#options.warn }) })
-    const agent = createUpstreamAgent(config, identity, this.fates)
-    agent.on('connect', () => { this.#openConnections++ })
-    agent.on('disconnect', () => { this.#openConnections-- })
-    return { config, identity, authorization: basicAuthorization(config), agent }
-  }
-
-  #retire (agent: Agent): void {
-    // close() lets requests in flight on the old connections finish first
-    const closing = agent.close().catch(() => {}).finally(() => { this.#retiring.delete(closing) })
-    this.#retiring.add(closing)
+    return { config, identity, credentials: { authorization: basicAuthorization(config) } }
   }
 }
 

@@ -1,15 +1,6 @@
 import type { Logger } from 'pino'
-import type { Config } from '../config/schema.js'
 import type { IdentityStore } from './identity-store.js'
 import { contentDigest, type Watcher, watchFiles } from './watch-files.js'
-
-/** Every file whose change means a new identity or new credentials. */
-export function watchedPaths (config: Config): string[] {
-  return [
-    config.TLS_CERT_FILE, config.TLS_KEY_FILE, config.TLS_PFX_FILE, config.TLS_CA_FILE,
-    config.TLS_PASSPHRASE_FILE, config.TRULIOO_USERNAME_FILE, config.TRULIOO_PASSWORD_FILE
-  ].filter((p): p is string => p !== undefined)
-}
 
 /** A failed reload is tried again after this long, doubling up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 30_000
@@ -30,7 +21,7 @@ export interface ReloadOnChangeOptions {
 export function reloadOnChange (store: IdentityStore, logger: Logger, options: ReloadOnChangeOptions = {}): Watcher {
   const first = options.retryFirstMs ?? RETRY_FIRST_MS
   const most = options.retryMaxMs ?? RETRY_MAX_MS
-  const paths = watchedPaths(store.config)
+  const paths = store.files
   let lastSeen = contentDigest(paths)
   let retryIn = first
   let retry: NodeJS.Timeout | undefined

@@ -1,8 +1,13 @@
 import { Agent } from 'undici'
 import { upstreamServername } from '../config/load-config.js'
 import type { Config } from '../config/schema.js'
-import type { Identity } from '../identity/load-identity.js'
+import type { SecureContext } from 'node:tls'
 import { createTlsConnector, type SocketFates } from './tls-connector.js'
+
+/** The client side of the TLS session: the identity's context, built once when it was loaded. */
+export interface ClientTls {
+  readonly secureContext: SecureContext
+}
 
 /**
  * The undici Agent that holds one client identity. Every TLS option is
@@ -10,7 +15,7 @@ import { createTlsConnector, type SocketFates } from './tls-connector.js'
  * Agent is made for each identity, because undici caches TLS sessions by
  * server name and an old Agent could resume a session of the old certificate.
  */
-export function createUpstreamAgent (config: Config, identity: Identity, fates: SocketFates): Agent {
+export function createUpstreamAgent (config: Config, tls: ClientTls, fates: SocketFates): Agent {
   const servername = upstreamServername(config)
   return new Agent({
     connections: config.UPSTREAM_CONNECTIONS,
@@ -23,7 +28,7 @@ export function createUpstreamAgent (config: Config, identity: Identity, fates: 
     keepAliveMaxTimeout: 60_000,
     connect: createTlsConnector({
       // built once when the identity was loaded; tls.connect would otherwise build one per socket
-      secureContext: identity.secureContext,
+      secureContext: tls.secureContext,
       ...(servername === undefined ? {} : { servername }),
       rejectUnauthorized: true,
       ALPNProtocols: ['http/1.1'],

@@ -1,7 +1,7 @@
 import { type Dispatcher, request } from 'undici'
 import type { Config } from '../config/schema.js'
-import type { IdentityStore } from '../identity/identity-store.js'
 import { classifyUpstreamError } from './classify-error.js'
+import type { UpstreamPool } from './upstream-pool.js'
 
 export const TEST_AUTH_PATH = '/connection/v1/testauthentication'
 
@@ -28,17 +28,19 @@ export interface TestAuthResult {
   readonly detail: string
 }
 
-/** Calls Trulioo's test endpoint through the store's current identity and credentials. */
-export async function testAuthentication (store: IdentityStore, timeoutMs: number): Promise<TestAuthResult> {
+/** Calls Trulioo's test endpoint through the pool's current identity, with these credentials. */
+export async function testAuthentication (
+  pool: Pick<UpstreamPool, 'dispatcher' | 'fates'>, config: Config, authorization: string | undefined, timeoutMs: number
+): Promise<TestAuthResult> {
   try {
-    const { status, text } = await callTestAuthentication(store.dispatcher, store.config, store.authorization, timeoutMs)
+    const { status, text } = await callTestAuthentication(pool.dispatcher, config, authorization, timeoutMs)
     if (status === 200) return { ok: true, detail: `answered ${text.slice(0, 80)}` }
     if (status === 401 || status === 403) {
       return { ok: false, refused: 'credentials', detail: `the NAPI credentials were refused (HTTP ${status}): check TRULIOO_USERNAME and TRULIOO_PASSWORD` }
     }
     return { ok: false, refused: 'upstream', detail: `the upstream answered HTTP ${status}` }
   } catch (err) {
-    const classified = classifyUpstreamError(err, store.fates)
+    const classified = classifyUpstreamError(err, pool.fates)
     return { ok: false, refused: classified.clientCertificateRefused ? 'certificate' : 'upstream', detail: classified.message }
   }
 }

@@ -117,13 +117,13 @@ export async function baseEnv (mock: MockUpstream): Promise<Record<string, strin
 }
 
 /** Starts a sidecar in this process; `env` entries set to undefined are removed. */
-export async function startProxy (t: Teardown, mock: MockUpstream, env: Record<string, string | undefined> = {}): Promise<Started> {
+export async function startProxy (t: Teardown, mock: MockUpstream, env: Record<string, string | undefined> = {}, options: { now?: () => number } = {}): Promise<Started> {
   const merged: Record<string, string | undefined> = { ...await baseEnv(mock), ...env }
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k]
   const logs = new LogSink()
   const config = loadConfig({ env: merged as NodeJS.ProcessEnv, envFile: false })
   const logger = createLogger(config.LOG_LEVEL, pino.multistream([{ stream: logs, level: 'trace' }]))
-  const sidecar = await startSidecar({ logger, config, env: merged as NodeJS.ProcessEnv, envFile: false })
+  const sidecar = await startSidecar({ logger, config, env: merged as NodeJS.ProcessEnv, envFile: false, ...options })
   t.teardown(() => sidecar.close())
   return { sidecar, url: sidecar.proxyUrl, logs }
 }

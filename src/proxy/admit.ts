@@ -1,0 +1,77 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import { SidecarRequestError } from '../errors.js'
+import type { Readiness } from '../readiness.js'
+
+/** The methods a REST API such as Trulioo's takes; anything else gets 405. */
+export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+const allowed = new Set<string>(ALLOWED_METHODS)
+
+export interface AdmitSettings {
+  readonly maxBodyBytes: number
+  /** PROXY_AUTH_TOKEN, or undefined when no token is required. */
+  readonly proxyAuthToken: string | undefined
+}
+
+/**
+ * Stage 1, admit: whether a request may go on, from its request line and
+ * headers alone — method, target, proxy token, declared size, readiness. It
+ * runs before `100 Continue` is sent too, so a client is told no before it
+ * uploads anything. Everything it compares against is prepared here, once.
+ */
+export class Admission {
+  readonly #maxBodyBytes: number
+  /** SHA-256 of `Bearer <token>`: digests of equal length compare in constant time. */
+  readonly #proxyAuthDigest: Buffer | undefined
+  readonly #readiness: Readiness
+
+  constructor (settings: AdmitSettings, readiness: Readiness) {
+    this.#maxBodyBytes = settings.maxBodyBytes
+    this.#proxyAuthDigest = settings.proxyAuthToken === undefined ? undefined : sha256(`Bearer ${settings.proxyAuthToken}`)
+    this.#readiness = readiness
+  }
+
+  /** Why `req` is refused, or undefined. `target` is the target after absolute-form reduction. */
+  refusal (req: IncomingMessage, target: string): SidecarRequestError | undefined {
+    const method = req.method ?? ''
+    if (!allowed.has(method)) {
+      return new SidecarRequestError('METHOD_NOT_ALLOWED', `method ${method} is not allowed; the sidecar forwards ${ALLOWED_METHODS.join(', ')}`)
+    }
+    if (this.#proxyAuthDigest !== undefined) {
+      const given = req.headers['proxy-authorization']
+      if (typeof given !== 'string' || !timingSafeEqual(sha256(given), this.#proxyAuthDigest)) {
+        return new SidecarRequestError('PROXY_AUTH_REQUIRED', 'this sidecar requires Proxy-Authorization: Bearer <PROXY_AUTH_TOKEN>')
+      }
+    }
+    const length = req.headers['content-length']
+    if (length !== undefined && Number(length) > this.#maxBodyBytes) {
+      return new SidecarRequestError('BODY_TOO_LARGE', `the request body (${length} bytes) is larger than MAX_BODY_BYTES (${this.#maxBodyBytes})`)
+    }
+    if (target.charCodeAt(0) !== 47 /* / */) {
+      return new SidecarRequestError('BAD_REQUEST_TARGET', 'the request target must be a path such as /verifications/v1/verify')
+    }
+    return this.#readiness.refusal()
+  }
+}
+
+/**
+ * Absolute-form targets (`GET http://elsewhere/x`) are reduced to their path:
+ * the authority never chooses where a request goes. Other forms (`*`) are
+ * left for admission to refuse.
+ */
+export function originForm (url: string): string {
+  if (url.charCodeAt(0) === 47 /* / */) return url
+  if (/^https?:\/\//i.test(url)) {
+    try {
+      const parsed = new URL(url)
+      return parsed.pathname + parsed.search
+    } catch {
+      return url
+    }
+  }
+  return url
+}
+
+function sha256 (text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest()
+}
