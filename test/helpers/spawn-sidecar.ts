@@ -21,9 +21,9 @@ export interface Spawned {
  * Runs the real binary (built by `npm test` before tap) with exactly `env`
  * (plus PATH), in an empty folder so no stray .env is read.
  */
-export function spawnSidecar (t: Teardown, args: string[], env: Record<string, string>): Spawned {
+export function spawnSidecar (t: Teardown, args: string[], env: Record<string, string>, options: { nodeArgs?: string[] } = {}): Spawned {
   const cwd = mkdtempSync(join(tmpdir(), 'sidecar-cwd-'))
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...options.nodeArgs ?? [], BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { baseEnv, call, client, pki, startMock } from '../helpers/harness.js'
+import { portOf, spawnSidecar } from '../helpers/spawn-sidecar.js'
+import { ROOT } from '../helpers/root.js'
+
+// `serve` pays at start-up and in memory for every module it loads: the CSR
+// and certificate-building libraries, `check`, `demo` and the mock are loaded
+// only by the commands that run them.
+t.test('a started serve, having proxied a request, has loaded no CSR, PKI, check or mock module', async (t) => {
+  const mock = await startMock(t)
+  const file = (await pki()).write('loads.txt', '')
+  const run = spawnSidecar(t, ['serve'], { ...await baseEnv(mock), LOG_LEVEL: 'info', RECORD_LOADS_FILE: file }, {
+    nodeArgs: ['--import', join(ROOT, '.build', 'test', 'helpers', 'record-loads.js')]
+  })
+  const port = portOf(await run.waitForLine(/proxy listening on/))
+  const answer = await call(client(t), `http://127.0.0.1:${port}/connection/v1/testauthentication`)
+  t.equal(answer.status, 200, 'the sidecar served a request')
+  run.child.kill('SIGTERM')
+  t.equal(await run.exited, 0)
+
+  const loaded = readFileSync(file, 'utf8').split('\n').filter((url) => url !== '')
+  // the recorder works: what serve does run is in the list
+  for (const used of ['/dist/cli/serve-command.js', '/dist/proxy/proxy-app.js', '/dist/identity/load-identity.js', 'fastify', 'undici']) {
+    t.ok(loaded.some((url) => url.includes(used)), `loaded ${used}`)
+  }
+  for (const unused of ['@peculiar/x509', 'reflect-metadata', 'node-forge', '/dist/csr/', '/dist/mock/', '/dist/check/', '/dist/cli/csr-run.js', '/dist/cli/demo-command.js']) {
+    t.same(loaded.filter((url) => url.includes(unused)), [], `did not load ${unused}`)
+  }
+})
