@@ -73,7 +73,7 @@ export function loggableTarget (url: string): string {
   const path = q === -1 ? url : url.slice(0, q)
   if (path.startsWith('/') && !path.includes('@')) return path.length > 1024 ? path.slice(0, 1024) : path
   // the authority part, if any, is the first segment after the scheme and slashes
-  return path.replace(/^((?:[a-z][a-z\d+.-]*:)?[/\\]*)[^@/\\]*@/i, '$1[userinfo]@').slice(0, 256)
+  return path.replace(/^((?:[a-z][a-z\d+.-]*:(?=[/\\]))?[/\\]*)[^@/\\]*@/i, '$1[userinfo]@').slice(0, 256)
 }
 
 /** The access line's fields, in a fixed order; pino leaves out the undefined ones. */

@@ -1,0 +1,37 @@
+import t from 'tap'
+import { call, client, freePort, pki, startMock, startProxy } from '../../helpers/harness.js'
+
+t.test('a certificate expiring within CERT_EXPIRY_WARN_DAYS is warned about at start-up', async (t) => {
+  const p = await pki()
+  const soon = await p.issueClient({ notAfter: new Date(Date.now() + 10 * 86_400_000 + 3_600_000) })
+  const mock = await startMock(t)
+  const { logs } = await startProxy(t, mock, {
+    TLS_CERT_FILE: p.write('soon.pem', soon.certPem, 0o644), TLS_KEY_FILE: p.write('soon.key', soon.keyPem)
+  })
+  const warning = logs.lines.find((l) => l.level === 40 && /expires in 10 days/.test(String(l.msg)))
+  t.ok(warning, 'one warning line')
+  t.equal(warning?.daysLeft, 10)
+
+  const { logs: quiet } = await startProxy(t, mock, {
+    TLS_CERT_FILE: p.write('soon2.pem', soon.certPem, 0o644), TLS_KEY_FILE: p.write('soon2.key', soon.keyPem), CERT_EXPIRY_WARN_DAYS: '5'
+  })
+  t.notOk(quiet.lines.some((l) => /expires in/.test(String(l.msg))), 'no warning outside the window')
+})
+
+t.test('readiness fails and requests get NOT_READY once the certificate has expired', async (t) => {
+  const mock = await startMock(t)
+  // the sidecar's clock is the test's: it moves past notAfter without waiting for it
+  let clock = Date.now()
+  const { url, sidecar } = await startProxy(t, mock, { ADMIN_PORT: String(await freePort()) }, { now: () => clock })
+  const http = client(t)
+  t.equal((await call(http, `${sidecar.adminUrl as string}/readyz`)).status, 200, 'ready while valid')
+  t.equal((await call(http, `${url}/connection/v1/testauthentication`)).status, 200, 'requests pass while valid')
+  clock = sidecar.store.identity.info.notAfter.getTime() + 1_000
+  const after = await call(http, `${sidecar.adminUrl as string}/readyz`)
+  t.equal(after.status, 503)
+  t.match(after.json().checks.find((c: { name: string }) => c.name === 'certificate_valid'), { ok: false, detail: /expired/ })
+  const refused = await call(http, `${url}/connection/v1/testauthentication`)
+  t.equal(refused.status, 503)
+  t.equal(refused.headers['x-sidecar-error'], 'NOT_READY')
+  t.equal(mock.requests.filter((r) => r.path === '/connection/v1/testauthentication').length, 1, 'the refused request never reached the upstream')
+})
