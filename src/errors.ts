@@ -8,7 +8,7 @@
  *
  * Each entry has a stable code, an HTTP status (request errors) and the advice
  * the docs table shows. The README table is generated from this registry
- * (`npm run docs`) and `test/config-docs.test.ts` fails when it drifts.
+ * (`npm run docs`) and `test/config/config-docs.test.ts` fails when it drifts.
  */
 
 export interface RequestErrorSpec {

@@ -18,7 +18,7 @@ export interface MetricSpec {
 /**
  * Every metric the sidecar exposes: the one table that `/metrics` follows
  * and the README's metrics table is generated from (`npm run docs`,
- * checked by test/docs-in-step.test.ts).
+ * checked by test/config/config-docs.test.ts).
  */
 export const METRICS = [
   { name: 'trulioo_sidecar_requests_total', type: 'counter', labels: ['method', 'status_class'], help: 'Requests answered, by method and status class (status_class "other": no status was sent)' },

@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { METRICS } from '../admin/metrics.js'
 import { REQUEST_ERRORS } from '../errors.js'
 import { CONFIG_VARIABLES, ConfigSchema } from './schema.js'
 
 /**
- * The configuration reference and the error table, rendered from the schema
- * and the error registry: README.md (between markers) and config.example.env
- * are written by `npm run docs`, and test/config-docs.test.ts fails when the
+ * The configuration reference, the error table and the metrics table,
+ * rendered from the schema, the error registry and the metrics table: README.md (between markers) and config.example.env
+ * are written by `npm run docs`, and test/config/config-docs.test.ts fails when the
  * committed files differ from what these functions render.
  */
 
@@ -36,6 +37,11 @@ export function renderErrorTable (): string {
   return ['| status | code | when | how to fix |', '| --- | --- | --- | --- |', ...rows].join('\n')
 }
 
+export function renderMetricsTable (): string {
+  const rows = METRICS.map((m) => `| \`${m.name}\` | ${m.type} | ${m.labels.map((l) => `\`${l}\``).join(', ')} | ${cell(m.help)} |`)
+  return ['| metric | type | labels | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n')
+}
+
 export function renderExampleEnv (): string {
   const lines = [
     '# trulioo-mtls-sidecar settings. Copy to .env (or set them in the environment) and',
@@ -61,7 +67,8 @@ export function replaceBetweenMarkers (text: string, name: string, content: stri
 }
 
 export function renderReadme (readme: string): string {
-  return replaceBetweenMarkers(replaceBetweenMarkers(readme, 'config', renderConfigTable()), 'errors', renderErrorTable())
+  const tables: Array<[string, string]> = [['config', renderConfigTable()], ['errors', renderErrorTable()], ['metrics', renderMetricsTable()]]
+  return tables.reduce((text, [name, table]) => replaceBetweenMarkers(text, name, table), readme)
 }
 
 export interface DocsFiles { readonly readme: string, readonly exampleEnv: string }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import t from 'tap'
-import { renderConfigTable, renderErrorTable, renderExampleEnv, renderReadme, replaceBetweenMarkers } from '../../src/config/config-docs.js'
+import { renderConfigTable, renderErrorTable, renderExampleEnv, renderMetricsTable, renderReadme, replaceBetweenMarkers } from '../../src/config/config-docs.js'
 import { CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from '../../src/config/schema.js'
 import { REQUEST_ERRORS } from '../../src/errors.js'
 import { ROOT } from '../helpers/root.js'
@@ -15,6 +15,12 @@ t.test('README.md holds exactly the tables the schema and the error registry ren
   t.equal(readme, renderReadme(readme), 'README.md has drifted from src/config/schema.ts or src/errors.ts: run `npm run docs`')
   t.ok(readme.includes(`<!-- config:begin -->\n${renderConfigTable()}\n<!-- config:end -->`))
   t.ok(readme.includes(`<!-- errors:begin -->\n${renderErrorTable()}\n<!-- errors:end -->`))
+  t.ok(readme.includes(`<!-- metrics:begin -->\n${renderMetricsTable()}\n<!-- metrics:end -->`), 'the metrics table is the one src/admin/metrics.ts renders')
+})
+
+t.test('every metric in the table is in the README, once, with its type', async (t) => {
+  const { METRICS } = await import('../../src/admin/metrics.js')
+  for (const m of METRICS) t.equal(readme.split(`| \`${m.name}\` | ${m.type} |`).length, 2, m.name)
 })
 
 t.test('config.example.env is what the schema renders (run `npm run docs`)', async (t) => {
