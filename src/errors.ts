@@ -53,6 +53,11 @@ export const REQUEST_ERRORS = {
     summary: 'the request could not be read: malformed headers or body framing',
     fix: 'Check the client; the message says what the sidecar could not read.'
   },
+  EXPECTATION_FAILED: {
+    status: 417,
+    summary: 'the request carries an `Expect` other than `100-continue`, which the sidecar cannot meet',
+    fix: 'Drop the header, or send `Expect: 100-continue`.'
+  },
   PROXY_AUTH_REQUIRED: {
     status: 407,
     summary: 'PROXY_AUTH_TOKEN is set and the request lacks `Proxy-Authorization: Bearer <token>`',

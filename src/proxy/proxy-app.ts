@@ -13,6 +13,7 @@ import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import { type AccessLog, AccessRecord } from './access-record.js'
 import { Admission, originForm } from './admit.js'
 import { answerError, answerOnSocket, asSidecarError } from './answer-errors.js'
+import { connectionOf } from './connection-state.js'
 import { registerForward } from './forward.js'
 import { requestIdOf } from './header-policy.js'
 
@@ -50,17 +51,33 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   const { config, store, pool, state, logger, accessLog } = options
   const admission = new Admission({ maxBodyBytes: config.MAX_BODY_BYTES, proxyAuthToken: config.PROXY_AUTH_TOKEN }, options.readiness)
 
-  /** Stage 6 starts with the request: the record, and the one place it is written. */
-  function track (request: FastifyRequest, reply: FastifyReply): AccessRecord {
+  /**
+   * Stage 6 starts with the request: its record, and the one place it is
+   * written. Returns undefined for a request that must not be processed at
+   * all, because an earlier answer on its connection closes it.
+   */
+  function track (request: FastifyRequest, reply: FastifyReply): AccessRecord | undefined {
     const raw = request.raw
     const record = new AccessRecord(request.id, raw.method ?? '', request.url, headerValue(raw.headers.traceparent))
     request.record = record
+    const connection = connectionOf(raw.socket)
+    if (connection.closing) {
+      // Never forwarded, never answered: the connection closes once the earlier
+      // answer is out. Its line says so (status 0, incomplete).
+      record.incomplete = true
+      accessLog.write(record)
+      return undefined
+    }
+    // the application's own `Connection: close`, or HTTP/1.0 without keep-alive
+    if (!reply.raw.shouldKeepAlive) connection.closing = true
+    connection.open++
     state.inFlight++
     // 'close' fires however the exchange ends: answered, refused, cut short or abandoned
     reply.raw.once('close', () => {
       state.inFlight--
       record.settle(reply.raw)
       accessLog.write(record)
+      connection.release()
     })
     return record
   }
@@ -87,19 +104,32 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     // A target the router cannot parse (`GET ftp://x/y`, a path too long) is answered
     // before any hook runs: it gets its record and answer here.
     frameworkErrors: (error, request, reply) => {
+      const record = track(request, reply)
+      if (record === undefined) return
       reply.header('x-request-id', request.id)
-      answerError(reply, track(request, reply), new SidecarRequestError('BAD_REQUEST_TARGET', `the request target cannot be forwarded (${error.code})`))
+      answerError(reply, record, new SidecarRequestError('BAD_REQUEST_TARGET', `the request target cannot be forwarded (${error.code})`))
     },
-    // A request Node's parser refuses never reaches a route.
+    // A request Node's parser refuses never reaches a route. Bytes that do not
+    // parse behind a request in flight wait for its answer: answered first, the
+    // 400 would be read as the answer to the request that ran upstream.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) {
-        socket.destroy()
-        return
-      }
-      answerRaw(undefined, socket, new SidecarRequestError('BAD_REQUEST', `the request could not be parsed (${err.code ?? 'parse error'})`))
+      const connection = connectionOf(socket)
+      const closedByApp = connection.closing
+      connection.closing = true
+      connection.whenIdle(() => {
+        // after the application's own Connection: close there is nobody to tell
+        if (err.code === 'ECONNRESET' || err.code === 'HPE_CLOSED_CONNECTION' || closedByApp || !socket.writable) {
+          socket.destroy()
+          return
+        }
+        answerRaw(undefined, socket, new SidecarRequestError('BAD_REQUEST', `the request could not be parsed (${err.code ?? 'parse error'})`))
+      })
     },
     serverFactory: (handler) => {
-      const server = http.createServer(handler)
+      // Host and Expect are checked by admission, so that their refusals come in
+      // the sidecar's format (Node's own are a bare 400 and 417)
+      const server = http.createServer({ requireHostHeader: false }, handler)
+      server.on('checkExpectation', handler)
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
       // only when the request would be admitted, so a refused upload is never sent.
       server.on('checkContinue', (req: IncomingMessage, res) => {
@@ -118,6 +148,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // stages 1 and 2 on the way in: the record, the request id, admission
   app.addHook('onRequest', (request, reply, done) => {
     const record = track(request, reply)
+    if (record === undefined) return
     reply.header('x-request-id', request.id)
     const refused = admission.refusal(request.raw, request.url)
     if (refused !== undefined) {
