@@ -66,7 +66,8 @@ export function answerError (reply: FastifyReply, record: AccessRecord, err: Sid
   const req = reply.request.raw
   if (err.code === 'BODY_TOO_LARGE' || mayHaveUnreadBody(req)) {
     reply.header('connection', 'close')
-    connectionOf(req.socket).closing = true
+    // (the socket is gone when the application has already left)
+    if (req.socket !== null) connectionOf(req.socket).closing = true
   }
   reply.send(body)
 }

@@ -113,12 +113,17 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     // parse behind a request in flight wait for its answer: answered first, the
     // 400 would be read as the answer to the request that ran upstream.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable || socket.readableEnded) {
+        // the application has gone: nobody is left to answer
+        socket.destroy()
+        return
+      }
       const connection = connectionOf(socket)
       const closedByApp = connection.closing
       connection.closing = true
       connection.whenIdle(() => {
         // after the application's own Connection: close there is nobody to tell
-        if (err.code === 'ECONNRESET' || err.code === 'HPE_CLOSED_CONNECTION' || closedByApp || !socket.writable) {
+        if (err.code === 'HPE_CLOSED_CONNECTION' || closedByApp || !socket.writable) {
           socket.destroy()
           return
         }
