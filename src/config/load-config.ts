@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import envSchema from 'env-schema'
 import { ConfigError, ConfigErrors } from '../errors.js'
+import { describeFsError, readFileSafely } from './read-file-safely.js'
 import { type Config, CONFIG_VARIABLES, SECRET_VARIABLES, freshSchema } from './schema.js'
 
 export interface LoadConfigOptions {
@@ -48,7 +48,7 @@ function readDotenv (path: string | false): Raw {
   if (path === false) return {}
   let text: string
   try {
-    text = readFileSync(resolve(path), 'utf8')
+    text = readFileSafely(resolve(path), { encoding: 'utf8' })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new ConfigErrors([new ConfigError(path, `cannot read the .env file: ${describeFsError(err)}`)])
@@ -111,22 +111,13 @@ export function rereadSecretFiles (config: Config): Config {
 
 /** Reads a secret file, dropping one trailing newline (what `echo` and editors add). */
 export function readSecretFile (path: string): string {
-  const text = readFileSync(path, 'utf8')
+  const text = readFileSafely(path, { encoding: 'utf8' })
   if (text.endsWith('\r\n')) return text.slice(0, -2)
   if (text.endsWith('\n')) return text.slice(0, -1)
   return text
 }
 
-export function describeFsError (err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  switch (e.code) {
-    case 'ENOENT': return 'no such file'
-    case 'EACCES':
-    case 'EPERM': return 'permission denied'
-    case 'EISDIR': return 'is a directory, not a file'
-    default: return e.code ?? e.message
-  }
-}
+export { describeFsError }
 
 interface AjvError { instancePath?: string, message?: string, params?: Record<string, unknown> }
 

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import tls from 'node:tls'
-import { describeFsError } from '../config/load-config.js'
+import { describeFsError, readFileSafely } from '../config/read-file-safely.js'
 import type { Config } from '../config/schema.js'
 import { ConfigError } from '../errors.js'
 
@@ -103,7 +103,7 @@ function loadPkcs12 (pfxPath: string, passphrase: string | undefined, ca: string
   warnIfOthersCanRead('TLS_PFX_FILE', pfxPath, warn)
   let pfx: Buffer
   try {
-    pfx = readFileSync(pfxPath)
+    pfx = readFileSafely(pfxPath)
   } catch (err) {
     throw new ConfigError('TLS_PFX_FILE', `cannot read ${pfxPath}: ${describeFsError(err)}`)
   }
@@ -163,7 +163,7 @@ function defaultRoots (): readonly string[] {
 
 function readText (variable: string, path: string): string {
   try {
-    return readFileSync(path, 'utf8')
+    return readFileSafely(path, { encoding: 'utf8' })
   } catch (err) {
     throw new ConfigError(variable, `cannot read ${path}: ${describeFsError(err)}`)
   }
