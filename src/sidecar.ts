@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildAdminApp } from './admin/admin-app.js'
 import { SidecarMetrics } from './admin/metrics.js'
+import { trackConnections } from './connection-tracker.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles } from './config/load-config.js'
 import type { Config } from './config/schema.js'
 import { ConfigError } from './errors.js'
@@ -71,6 +72,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   }
 
   const proxy = await buildProxyApp({ store, state, logger, onRequestDone: (done) => { metrics.observe(done) } })
+  const connections = trackConnections(proxy.server)
   const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ store, state, metrics, logger, version: version() })
   let proxyUrl: string
   let adminUrl: string | undefined
@@ -102,6 +104,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     close () {
       closing ??= (async () => {
         state.draining = true
+        // idle keep-alive sockets and half-sent heads must not hold the drain
+        connections.closeIdle()
         watcher?.close()
         clearInterval(daily)
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
