@@ -20,6 +20,22 @@ export const DEFAULT_CERT_EXPIRY_WARN_DAYS = 30
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
+/**
+ * Upper bounds, so that no setting is absurd. A timer longer than 2^31 - 1 ms
+ * is not honoured by Node: it fires after 1 ms (with a warning), which made a
+ * huge SHUTDOWN_GRACE_MS cut requests in flight at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+export const MAX_BODY_BYTES_LIMIT = 4 * 1024 ** 3
+export const MAX_EXPIRY_WARN_DAYS = 3650
+export const MAX_UPSTREAM_CONNECTIONS = 10_000
+/** A DNS name (RFC 1035) and so a host name, an address or an SNI value. */
+export const MAX_HOST_LENGTH = 253
+export const MAX_URL_LENGTH = 2048
+/** PATH_MAX on Linux. */
+export const MAX_PATH_LENGTH = 4096
+export const MAX_SECRET_LENGTH = 4096
+
 /** Settings whose value is a secret: each may instead come from `<NAME>_FILE`. */
 export const SECRET_VARIABLES = [
   'TLS_PASSPHRASE',
@@ -29,30 +45,27 @@ export const SECRET_VARIABLES = [
 ] as const
 export type SecretVariable = typeof SECRET_VARIABLES[number]
 
-const file = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
-const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+const file = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: MAX_PATH_LENGTH, description }))
+const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: MAX_SECRET_LENGTH, description }))
 const secretFile = (name: string) => file(`path of a file holding ${name} (a Docker or Kubernetes secret); one trailing newline is dropped; not together with ${name}`)
 const port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description })
-const positive = (fallback: number, description: string, maximum?: number) =>
-  Type.Integer({ minimum: 1, ...(maximum === undefined ? {} : { maximum }), default: fallback, description })
+// every integer setting has a maximum: test/config-numeric-edges.test.ts checks it
+const positive = (fallback: number, description: string, maximum: number) =>
+  Type.Integer({ minimum: 1, maximum, default: fallback, description })
+const host = (fallback: string, description: string) =>
+  Type.String({ minLength: 1, maxLength: MAX_HOST_LENGTH, default: fallback, description })
 
 export const ConfigSchema = Type.Object({
   UPSTREAM_URL: Type.String({
+    minLength: 1,
+    maxLength: MAX_URL_LENGTH,
     default: DEFAULT_UPSTREAM_URL,
     description: 'where requests go: an https origin, without path, query or credentials'
   }),
-  LISTEN_HOST: Type.String({
-    minLength: 1,
-    default: DEFAULT_LISTEN_HOST,
-    description: 'address of the proxy listener; beyond loopback only on purpose (a warning is logged without PROXY_AUTH_TOKEN)'
-  }),
+  LISTEN_HOST: host(DEFAULT_LISTEN_HOST, 'address of the proxy listener; beyond loopback only on purpose (a warning is logged without PROXY_AUTH_TOKEN)'),
   LISTEN_PORT: port(DEFAULT_LISTEN_PORT, 'port of the proxy listener (0 picks a free one)'),
-  ADMIN_HOST: Type.String({
-    minLength: 1,
-    default: DEFAULT_ADMIN_HOST,
-    description: 'address of the admin listener (/livez, /readyz, /metrics, /status)'
-  }),
+  ADMIN_HOST: host(DEFAULT_ADMIN_HOST, 'address of the admin listener (/livez, /readyz, /metrics, /status)'),
   ADMIN_PORT: port(DEFAULT_ADMIN_PORT, 'port of the admin listener; 0 turns it off'),
   TLS_CERT_FILE: file('PEM client certificate issued by Trulioo, followed by its chain if any'),
   TLS_KEY_FILE: file('PEM private key of the client certificate (PKCS#8 or traditional, encrypted or not)'),
@@ -62,6 +75,7 @@ export const ConfigSchema = Type.Object({
   TLS_CA_FILE: file('PEM CA bundle trusted for the upstream in addition to the built-in roots'),
   TLS_SERVERNAME: Type.Optional(Type.String({
     minLength: 1,
+    maxLength: MAX_HOST_LENGTH,
     description: 'SNI and the name checked in the upstream certificate (default: the host of UPSTREAM_URL)'
   })),
   TRULIOO_USERNAME: secret('NAPI username, injected as Basic auth (with TRULIOO_PASSWORD; neither: the app\'s own Authorization passes through)'),
@@ -70,21 +84,23 @@ export const ConfigSchema = Type.Object({
   TRULIOO_PASSWORD_FILE: secretFile('TRULIOO_PASSWORD'),
   PROXY_AUTH_TOKEN: secret('when set, every request must carry `Proxy-Authorization: Bearer <token>`'),
   PROXY_AUTH_TOKEN_FILE: secretFile('PROXY_AUTH_TOKEN'),
-  UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', 10_000),
-  CONNECT_TIMEOUT_MS: positive(DEFAULT_CONNECT_TIMEOUT_MS, 'time allowed to connect to the upstream, TLS handshake included'),
-  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers, and between two body chunks'),
-  MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed'),
+  UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', MAX_UPSTREAM_CONNECTIONS),
+  CONNECT_TIMEOUT_MS: positive(DEFAULT_CONNECT_TIMEOUT_MS, 'time allowed to connect to the upstream, TLS handshake included', MAX_TIMER_MS),
+  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers, and between two body chunks', MAX_TIMER_MS),
+  MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed', MAX_BODY_BYTES_LIMIT),
   CERT_WATCH: Type.Boolean({
     default: true,
     description: 'reload the identity and credentials when their files change (SIGHUP always reloads)'
   }),
   CERT_EXPIRY_WARN_DAYS: Type.Integer({
     minimum: 0,
+    maximum: MAX_EXPIRY_WARN_DAYS,
     default: DEFAULT_CERT_EXPIRY_WARN_DAYS,
     description: 'warn at start-up and daily when the client certificate expires within this many days'
   }),
   SHUTDOWN_GRACE_MS: Type.Integer({
     minimum: 0,
+    maximum: MAX_TIMER_MS,
     default: DEFAULT_SHUTDOWN_GRACE_MS,
     description: 'on SIGTERM/SIGINT, how long requests in flight may take to finish before the process exits'
   }),

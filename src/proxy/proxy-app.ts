@@ -9,11 +9,12 @@ import { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import type { Readiness } from '../readiness.js'
 import type { SidecarState } from '../state.js'
+import { classifyUpstreamError } from '../upstream/classify-error.js'
 import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import { type AccessLog, AccessRecord } from './access-record.js'
 import { Admission, originForm } from './admit.js'
 import { answerError, answerOnSocket, asSidecarError } from './answer-errors.js'
-import { connectionOf } from './connection-state.js'
+import { type ConnectionRegistry, connectionOf } from './connection-state.js'
 import { registerForward } from './forward.js'
 import { requestIdOf } from './header-policy.js'
 
@@ -32,6 +33,7 @@ export interface ProxyAppOptions {
   state: SidecarState
   logger: Logger
   accessLog: AccessLog
+  connections: ConnectionRegistry
 }
 
 /**
@@ -48,7 +50,7 @@ export interface ProxyAppOptions {
  * Built without a process, so tests drive it.
  */
 export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyInstance> {
-  const { config, store, pool, state, logger, accessLog } = options
+  const { config, store, pool, state, logger, accessLog, connections } = options
   const admission = new Admission({ maxBodyBytes: config.MAX_BODY_BYTES, proxyAuthToken: config.PROXY_AUTH_TOKEN }, options.readiness)
 
   /**
@@ -60,7 +62,8 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     const raw = request.raw
     const record = new AccessRecord(request.id, raw.method ?? '', request.url, headerValue(raw.headers.traceparent))
     request.record = record
-    const connection = connectionOf(raw.socket)
+    const socket = raw.socket
+    const connection = connectionOf(socket)
     if (connection.closing) {
       // Never forwarded, never answered: the connection closes once the earlier
       // answer is out. Its line says so (status 0, incomplete).
@@ -78,6 +81,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       record.settle(reply.raw)
       accessLog.write(record)
       connection.release()
+      connections.released(socket, connection)
     })
     return record
   }
@@ -135,6 +139,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       // the sidecar's format (Node's own are a bare 400 and 417)
       const server = http.createServer({ requireHostHeader: false }, handler)
       server.on('checkExpectation', handler)
+      server.on('connection', (socket: Socket) => { connections.add(socket) })
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
       // only when the request would be admitted, so a refused upload is never sent.
       server.on('checkContinue', (req: IncomingMessage, res) => {
@@ -169,7 +174,12 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   })
 
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
-    const err = asSidecarError(error, config.MAX_BODY_BYTES)
+    let err = asSidecarError(error, config.MAX_BODY_BYTES)
+    // a malformed upstream body (a bad chunk size) surfaces here, not in the forward stage
+    if (err.code === 'INTERNAL_ERROR') {
+      const upstream = classifyUpstreamError(error, pool.fates)
+      if (upstream.code === 'UPSTREAM_BAD_RESPONSE') err = upstream
+    }
     if (err.code === 'INTERNAL_ERROR') logger.error({ requestId: request.id, errorCode: error.code, errorName: error.name }, 'unexpected error in the proxy')
     answerError(reply, request.record, err)
   })
