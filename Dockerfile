@@ -1,23 +1,36 @@
 # trulioo-mtls-sidecar container image.
 #
-#   docker build -t trulioo-mtls-sidecar .
+#   docker build .                      # BuildKit or the classic builder: both work
+#   npm run image                       # the same, with the labels filled in (scripts/build-image.sh)
 #
 # Two stages: `build` compiles TypeScript with the dev dependencies, then drops
 # them; the runtime stage gets dist/, bin/, package.json and the production
 # node_modules only. No secret is ever copied in: certificate, key, passphrase
 # and NAPI credentials are mounted at run time and named by *_FILE variables.
 #
-# Behind a TLS-intercepting proxy, hand its CA to npm for the build only (it
-# never reaches a layer): DOCKER_BUILDKIT=1 docker build \
-#   --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt -t trulioo-mtls-sidecar .
-# Without --secret the mount is simply empty and npm uses its built-in roots.
+# Behind a TLS-intercepting network npm fails with SELF_SIGNED_CERT_IN_CHAIN:
+# give the network's CA (PEM text, public, not a secret) as a build argument,
+#   docker build --build-arg NPM_CA="$(cat /path/to/ca.pem)" .
+# It is used by `npm ci` in the build stage only: the runtime image neither
+# holds nor trusts it. (An argument, not a BuildKit secret mount: `RUN --mount`
+# stops the classic builder at once.)
+#
+# Labels: VERSION must be package.json's version (the build stops otherwise);
+# REVISION and SOURCE say which commit and repository it was built from.
 
 FROM node:24-bookworm-slim AS build
+ARG NPM_CA=""
+ARG VERSION=""
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=secret,id=npm_ca \
-    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
-    npm ci --ignore-scripts --no-audit --no-fund
+# The label must not lie: a VERSION that is not package.json's stops the build.
+RUN actual="$(node -p 'require("./package.json").version')" \
+ && if [ -n "$VERSION" ] && [ "$VERSION" != "$actual" ]; then \
+      echo "VERSION=$VERSION but package.json says $actual" >&2; exit 1; fi
+RUN if [ -n "$NPM_CA" ]; then \
+      printf '%s\n' "$NPM_CA" > /tmp/npm-ca.pem && export NODE_EXTRA_CA_CERTS=/tmp/npm-ca.pem; fi; \
+    npm ci --ignore-scripts --no-audit --no-fund; status=$?; \
+    rm -f /tmp/npm-ca.pem; exit $status
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # Some packages ship their own test fixtures, keys among them
@@ -31,9 +44,15 @@ RUN npm run build \
  && find node_modules -type d -empty -delete
 
 FROM node:24-bookworm-slim
+ARG VERSION=""
+ARG REVISION=""
+ARG SOURCE=""
 LABEL org.opencontainers.image.title="trulioo-mtls-sidecar" \
       org.opencontainers.image.description="HTTP on localhost in, mutual TLS to Trulioo out" \
-      org.opencontainers.image.licenses="MIT"
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}"
 # Inside a container "localhost" is the container itself: listen on every
 # interface so the app (compose network, pod) can reach it, on purpose. The
 # sidecar logs a warning when the proxy does so without PROXY_AUTH_TOKEN.

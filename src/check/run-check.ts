@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { requireConfigFile } from '../config/config-file.js'
 import { loadConfig, upstreamOrigin, upstreamServername } from '../config/load-config.js'
 import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors, EXIT_CONFIG } from '../errors.js'
@@ -13,6 +14,8 @@ import { dnsStep, tcpStep, tlsStep } from './network-steps.js'
 export interface RunCheckOptions {
   env?: NodeJS.ProcessEnv
   envFile?: string | false
+  /** `--config-file`: the file must exist (./.env is read only when present). */
+  envFileRequired?: boolean
   /** The clock the certificate's validity is judged by. */
   now?: Date
 }
@@ -32,6 +35,7 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
   const started = performance.now()
   let config: Config
   try {
+    if (options.envFileRequired === true && typeof options.envFile === 'string') requireConfigFile(options.envFile)
     config = loadConfig({
       ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.envFile === undefined ? {} : { envFile: options.envFile })

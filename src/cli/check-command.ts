@@ -1,18 +1,18 @@
 import type { Command } from 'commander'
 import { type CliIo, wantsColour } from './cli-io.js'
+import { configFileOptions, type ConfigFileOptions, configFilePath } from './config-file-option.js'
 
 export const CHECK_DESCRIPTION = 'walk the chain from configuration to Trulioo\'s Hello, one ✔/✘ line per step, and say what to fix'
 
-export interface CheckOptions {
-  envFile?: string
+export interface CheckOptions extends ConfigFileOptions {
   json: boolean
 }
 
 export function registerCheck (program: Command, io: CliIo): void {
-  program.command('check')
+  const check = program.command('check')
     .description(CHECK_DESCRIPTION)
-    .option('--env-file <path>', 'read settings from this file instead of ./.env')
-    .option('--json', 'print one JSON document instead of lines', false)
+  for (const option of configFileOptions()) check.addOption(option)
+  check.option('--json', 'print one JSON document instead of lines', false)
     .addHelpText('after', `
 Steps: configuration valid; client certificate parses and is current; private
 key and passphrase; key matches the certificate; upstream name resolves; TCP
@@ -27,7 +27,8 @@ Exit code 0 when every step passed, 78 when the configuration is invalid, 1 othe
 export async function runCheckCommand (opts: CheckOptions, io: CliIo): Promise<number> {
   // loaded when `check` runs, not with the CLI
   const [{ runCheck }, { renderJson, renderText }] = await Promise.all([import('../check/run-check.js'), import('../check/render-report.js')])
-  const report = await runCheck({ env: io.env, ...(opts.envFile === undefined ? {} : { envFile: opts.envFile }) })
+  const envFile = configFilePath(opts)
+  const report = await runCheck({ env: io.env, ...(envFile === undefined ? {} : { envFile, envFileRequired: true }) })
   io.stdout.write(opts.json ? renderJson(report) : renderText(report, wantsColour(io)))
   return report.exitCode
 }

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino'
+import { requireConfigFile } from '../config/config-file.js'
 import { loadConfig } from '../config/load-config.js'
+import { lookAlikeSettings } from '../config/look-alike-variables.js'
 import type { Config } from '../config/schema.js'
 import { createLogger } from '../logger.js'
 import { type Sidecar, startSidecar } from '../sidecar.js'
-import { exitOnStartupError } from './fail.js'
+import { exitOnStartupError, PROGRAM } from './fail.js'
 
 export interface ServeOptions {
   envFile?: string
@@ -19,11 +21,17 @@ export async function serve (options: ServeOptions = {}): Promise<Sidecar> {
   let config: Config
   let logger: Logger
   let sidecar: Sidecar
+  // a misspelt setting is ignored by the schema: say so, naming the real one
+  const lookAlikes = options.config === undefined ? lookAlikeSettings(process.env, options.envFile ?? '.env') : []
   try {
+    if (options.envFile !== undefined) requireConfigFile(options.envFile)
     config = options.config ?? loadConfig(options.envFile === undefined ? {} : { envFile: options.envFile })
     logger = createLogger(config.LOG_LEVEL)
+    for (const { variable, closest, message } of lookAlikes.splice(0)) logger.warn({ variable, closest }, message)
     sidecar = await startSidecar({ logger, config, ...(options.envFile === undefined ? {} : { envFile: options.envFile }) })
   } catch (err) {
+    // before the error line: the typo is often its cause (TLS_CERT_FIEL, then "TLS_CERT_FILE: is required")
+    for (const { message } of lookAlikes) process.stderr.write(`${PROGRAM}: warning: ${message}\n`)
     return exitOnStartupError(err)
   }
   installSignalHandlers(sidecar, logger)

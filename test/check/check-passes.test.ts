@@ -27,8 +27,10 @@ t.test('check passes end to end against the mock upstream', async (t) => {
 t.test('the check command prints a ✔ line per step and exits 0; --json gives one document', async (t) => {
   const mock = await startMock(t)
   const env = await baseEnv(mock)
+  // an empty settings file: nothing but the environment counts
+  const empty = (await pki()).write('empty.env', '')
 
-  const text = await runCli(memoryIo(env), ['check', '--env-file', '/nonexistent/.env'])
+  const text = await runCli(memoryIo(env), ['check', '--config-file', empty])
   t.equal(text.exitCode, 0, text.out())
   const lines = text.out().trim().split('\n')
   t.match(lines[0], `Checking the way to ${mock.url}`)
@@ -36,27 +38,28 @@ t.test('the check command prints a ✔ line per step and exits 0; --json gives o
   t.notMatch(text.out(), /\u001b\[/, 'no colour when stdout is not a terminal')
   t.match(text.out(), /✔ GET \/connection\/v1\/testauthentication: HTTP 200 "Hello demo-user"/)
 
-  const json = await runCli(memoryIo(env), ['check', '--json', '--env-file', '/nonexistent/.env'])
+  const json = await runCli(memoryIo(env), ['check', '--json', '--config-file', empty])
   t.equal(json.exitCode, 0)
   const report = JSON.parse(json.out()) as { ok: boolean, steps: Array<{ id: string, status: string }> }
   t.equal(report.ok, true)
   t.equal(report.steps.length, 10)
 
-  const failed = await runCli(memoryIo({ ...env, TRULIOO_PASSWORD: 'wrong' }), ['check', '--json', '--env-file', '/nonexistent/.env'])
+  const failed = await runCli(memoryIo({ ...env, TRULIOO_PASSWORD: 'wrong' }), ['check', '--json', '--config-file', empty])
   t.equal(failed.exitCode, 1)
   const failure = JSON.parse(failed.out()) as { ok: boolean, steps: Array<{ id: string, status: string, advice?: string }>, notRun: string[] }
   t.equal(failure.ok, false)
   t.same(failure.steps.at(-1), { ...failure.steps.at(-1), id: 'auth', status: 'fail' })
   t.same(failure.notRun, ['round-trip'])
 
-  const coloured = await runCli(memoryIo(env, { stdoutTTY: true }), ['check', '--env-file', '/nonexistent/.env'])
+  const coloured = await runCli(memoryIo(env, { stdoutTTY: true }), ['check', '--config-file', empty])
   t.match(coloured.out(), /\u001b\[32m✔\u001b\[0m/, 'green ticks on a terminal')
-  const noColor = await runCli(memoryIo({ ...env, NO_COLOR: '1' }, { stdoutTTY: true }), ['check', '--env-file', '/nonexistent/.env'])
+  const noColor = await runCli(memoryIo({ ...env, NO_COLOR: '1' }, { stdoutTTY: true }), ['check', '--config-file', empty])
   t.notMatch(noColor.out(), /\u001b\[/, 'NO_COLOR turns colours off')
 })
 
 t.test('check exits 78 with the problem when the configuration is invalid', async (t) => {
-  const io = await runCli(memoryIo({ UPSTREAM_URL: 'http://insecure.example' }), ['check', '--env-file', '/nonexistent/.env'])
+  const empty = (await pki()).write('empty.env', '')
+  const io = await runCli(memoryIo({ UPSTREAM_URL: 'http://insecure.example' }), ['check', '--config-file', empty])
   t.equal(io.exitCode, 78)
   t.match(io.out(), /✘ configuration valid: UPSTREAM_URL: must use https/)
   t.match(io.out(), /→ Fix the settings/)

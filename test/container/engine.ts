@@ -1,21 +1,19 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { ROOT } from '../helpers/root.js'
 
 /**
- * The container engine for test/container/: found once by
- * scripts/container-env.sh (through `npm run test:container`, which exports
- * CONTAINER_DOCKER), or by running that script here when a file is run alone.
+ * The container engine for test/container/: chosen once by
+ * scripts/test-container.sh (an engine already running, else one prepared by
+ * scripts/container-env.sh) and exported as CONTAINER_DOCKER, or chosen the
+ * same way here when a file is run alone.
  */
 
 export { ROOT }
 /** Every container and image the suite makes carries it, so teardown finds them. */
 export const LABEL = 'trulioo-mtls-sidecar.test=1'
 export const IMAGE = process.env.CONTAINER_TEST_IMAGE ?? 'trulioo-mtls-sidecar:test'
-const HOST_CA = '/etc/ssl/certs/ca-certificates.crt'
 
 export interface Ran { code: number, stdout: string, stderr: string, timedOut: boolean }
 
@@ -45,10 +43,10 @@ let found: Promise<{ docker?: string, reason?: string }> | undefined
 async function findEngine (): Promise<{ docker?: string, reason?: string }> {
   if (process.env.CONTAINER_DOCKER) return { docker: process.env.CONTAINER_DOCKER }
   if (process.env.CONTAINER_ENGINE_ERROR) return { reason: process.env.CONTAINER_ENGINE_ERROR }
-  const ran = await run('bash', [join(ROOT, 'scripts', 'container-env.sh')], { timeoutMs: 900_000 })
+  const ran = await run('bash', [join(ROOT, 'scripts', 'test-container.sh')], { timeoutMs: 900_000, env: { CONTAINER_ENGINE_ONLY: '1' } })
   const docker = ran.stdout.trim().split('\n').pop()
   if (ran.code === 0 && docker) return { docker }
-  return { reason: `scripts/container-env.sh failed (exit ${ran.code}): ${ran.stderr.trim().split('\n').slice(-3).join(' | ')}` }
+  return { reason: `scripts/test-container.sh found no engine (exit ${ran.code}): ${ran.stderr.trim().split('\n').slice(-3).join(' | ')}` }
 }
 
 interface Gate {
@@ -71,18 +69,20 @@ export async function requireEngine (t: Gate): Promise<string | undefined> {
   return undefined
 }
 
+export type Builder = 'default' | 'buildkit' | 'classic'
+
 /**
- * Builds the image from the repository's public Dockerfile. BuildKit's cache
- * makes every build after the first a matter of seconds. The host's CA bundle
- * goes to npm as a build secret (outgoing HTTPS may be re-signed by a CA only
- * the host trusts); it never reaches a layer.
+ * Builds the image from the repository's public Dockerfile with
+ * scripts/build-image.sh (`npm run image`): labels from package.json and git,
+ * and the CA this host trusts handed to npm as a build argument (outgoing
+ * HTTPS may be re-signed by a CA only the host trusts); it never reaches the
+ * runtime image. `builder` forces BuildKit or the classic builder; by default
+ * the client picks. Builds after the first are mostly cache hits.
  */
-export function buildImage (docker: string, tag = IMAGE): Promise<Ran> {
-  const secret = existsSync(HOST_CA) ? ['--secret', `id=npm_ca,src=${HOST_CA}`] : []
-  return run(docker, ['build', ...secret, '--label', LABEL, '-t', tag, '.'], {
-    timeoutMs: 540_000,
-    env: { DOCKER_BUILDKIT: '1' }
-  })
+export function buildImage (docker: string, tag = IMAGE, builder: Builder = 'default'): Promise<Ran> {
+  const env: NodeJS.ProcessEnv = { DOCKER: docker }
+  if (builder !== 'default') env.DOCKER_BUILDKIT = builder === 'buildkit' ? '1' : '0'
+  return run('bash', [join(ROOT, 'scripts', 'build-image.sh'), '--label', LABEL, '-t', tag], { timeoutMs: 600_000, env })
 }
 
 /** A port free on 127.0.0.1 right now (for --network host containers). */

@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream'
 import type { CliIo } from '../../src/cli/cli-io.js'
-import { buildProgram } from '../../src/cli/main.js'
+import { runCli as run } from '../../src/cli/main.js'
 
 /** A CliIo whose output is kept in memory: commands run in-process, as rimraf's bin tests do. */
 export interface MemoryIo extends CliIo {
@@ -38,16 +38,13 @@ export function memoryIo (env: NodeJS.ProcessEnv = {}, options: { stdoutTTY?: bo
   return io
 }
 
-/** Runs the CLI in-process with `args` (no `node script` prefix); commander never exits the test process. */
+/**
+ * Runs the CLI in-process with `args` (no `node script` prefix), as the
+ * binary does; commander never exits the test process (usage errors, help
+ * and version come back as the exit code).
+ */
 export async function runCli (io: MemoryIo, args: string[]): Promise<MemoryIo> {
-  const program = buildProgram(io).exitOverride()
-  for (const command of program.commands) command.exitOverride()
-  try {
-    await program.parseAsync(args, { from: 'user' })
-  } catch (err) {
-    const code = (err as { exitCode?: number }).exitCode
-    if (typeof code !== 'number') throw err
-    io.exitCode = code
-  }
+  const code = await run(io, args)
+  if (code !== undefined) io.exitCode = code
   return io
 }
