@@ -31,7 +31,7 @@ export const REQUEST_ERRORS = {
   UPSTREAM_TIMEOUT: {
     status: 504,
     summary: 'connecting, or waiting for the upstream\'s headers or next body chunk, took too long',
-    fix: 'Raise CONNECT_TIMEOUT_MS or UPSTREAM_TIMEOUT_MS if the upstream is merely slow.'
+    fix: 'Raise CONNECT_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS (headers) or UPSTREAM_BODY_TIMEOUT_MS (between body chunks) if the upstream is merely slow; the message says which.'
   },
   BODY_TOO_LARGE: {
     status: 413,

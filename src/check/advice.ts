@@ -19,5 +19,5 @@ export const ADVICE = {
   badCredentials: 'TRULIOO_USERNAME / TRULIOO_PASSWORD are not accepted: use the NAPI (API) username and password of this account from the Trulioo Customer Portal, not a portal login.',
   forbidden: 'The credentials were accepted but this account may not be allowed this API: ask Trulioo support which products the account has.',
   unexpectedAnswer: 'The upstream answered, but not with Hello: check that UPSTREAM_URL is Trulioo\'s API and not another service.',
-  timeout: 'The upstream is slow or unreachable: retry, or raise CONNECT_TIMEOUT_MS / UPSTREAM_TIMEOUT_MS.'
+  timeout: 'The upstream is slow or unreachable: retry, or raise CONNECT_TIMEOUT_MS / UPSTREAM_TIMEOUT_MS / UPSTREAM_BODY_TIMEOUT_MS.'
 } as const

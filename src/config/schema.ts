@@ -13,7 +13,14 @@ export const DEFAULT_ADMIN_HOST = '127.0.0.1'
 export const DEFAULT_ADMIN_PORT = 9090
 export const DEFAULT_UPSTREAM_CONNECTIONS = 64
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000
+/**
+ * Trulioo documents that a synchronous verification may take up to 120 s; a
+ * 504 sooner cuts a call Trulioo goes on processing and billing, and invites
+ * the application to send it again. 130 s leaves room for the network.
+ */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 130_000
+/** Between two body chunks: a download that stalls is still cut promptly. */
+export const DEFAULT_UPSTREAM_BODY_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 export const DEFAULT_LOG_LEVEL = 'info'
 export const DEFAULT_CERT_EXPIRY_WARN_DAYS = 30
@@ -72,7 +79,8 @@ export const ConfigSchema = Type.Object({
   PROXY_AUTH_TOKEN_FILE: secretFile('PROXY_AUTH_TOKEN'),
   UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', 10_000),
   CONNECT_TIMEOUT_MS: positive(DEFAULT_CONNECT_TIMEOUT_MS, 'time allowed to connect to the upstream, TLS handshake included'),
-  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers, and between two body chunks'),
+  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers; above 120 s because Trulioo says a synchronous verification may take up to 2 minutes, and a 504 sooner cuts a call Trulioo still processes and bills'),
+  UPSTREAM_BODY_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_BODY_TIMEOUT_MS, 'time allowed between two chunks of the upstream\'s response body, separate from UPSTREAM_TIMEOUT_MS so that a stalled download is still cut promptly'),
   MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed'),
   CERT_WATCH: Type.Boolean({
     default: true,

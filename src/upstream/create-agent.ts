@@ -23,7 +23,7 @@ export function createUpstreamAgent (config: Config, tls: ClientTls, fates: Sock
     // HTTP/1.1 only: an ALPN upgrade must not change the protocol under us.
     allowH2: false,
     headersTimeout: config.UPSTREAM_TIMEOUT_MS,
-    bodyTimeout: config.UPSTREAM_TIMEOUT_MS,
+    bodyTimeout: config.UPSTREAM_BODY_TIMEOUT_MS,
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
     connect: createTlsConnector({
