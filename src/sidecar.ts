@@ -14,6 +14,7 @@ import { AccessLog } from './proxy/access-record.js'
 import { buildProxyApp } from './proxy/proxy-app.js'
 import { Readiness } from './readiness.js'
 import { SidecarState } from './state.js'
+import { type ListeningSocket, listenOnSocket, parseSocketMode } from './unix-socket.js'
 import { runStartupCheck } from './startup-check.js'
 import { UpstreamPool } from './upstream/upstream-pool.js'
 import { version } from './version.js'
@@ -35,7 +36,7 @@ export interface Sidecar {
   readonly metrics: SidecarMetrics
   readonly proxy: FastifyInstance
   readonly admin: FastifyInstance | undefined
-  /** e.g. http://127.0.0.1:8080 */
+  /** e.g. http://127.0.0.1:8080, or unix:/run/sidecar.sock with LISTEN_SOCKET */
   readonly proxyUrl: string
   /** e.g. http://127.0.0.1:9090, or undefined when ADMIN_PORT=0 */
   readonly adminUrl: string | undefined
@@ -77,7 +78,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const daily = setInterval(() => { warnAboutExpiry(store, config, logger) }, DAY_MS)
   daily.unref()
 
-  if (!isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
+  if (config.LISTEN_SOCKET === undefined && !isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
     logger.warn({ host: config.LISTEN_HOST }, 'the proxy listens beyond loopback without PROXY_AUTH_TOKEN: anything that reaches this port can call Trulioo with these credentials')
   }
 
@@ -87,13 +88,21 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version() })
   let proxyUrl: string
   let adminUrl: string | undefined
+  let socket: ListeningSocket | undefined
   try {
-    proxyUrl = await listen(proxy, 'LISTEN_PORT', config.LISTEN_HOST, config.LISTEN_PORT, 'proxy')
+    if (config.LISTEN_SOCKET === undefined) {
+      proxyUrl = await listen(proxy, 'LISTEN_PORT', config.LISTEN_HOST, config.LISTEN_PORT, 'proxy')
+    } else {
+      // instead of, not as well as, LISTEN_HOST:LISTEN_PORT
+      socket = await listenOnSocket(proxy, config.LISTEN_SOCKET, parseSocketMode(config.LISTEN_SOCKET_MODE), 'proxy')
+      proxyUrl = `unix:${socket.path}`
+    }
     adminUrl = admin === undefined ? undefined : await listen(admin, 'ADMIN_PORT', config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
   } catch (err) {
     clearInterval(daily)
     store.close()
     await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy()])
+    socket?.remove()
     throw err
   }
 
@@ -122,6 +131,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
         clearInterval(daily)
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
         await proxy.close()
+        socket?.remove()
         logger.debug('proxy listener closed')
         store.close()
         await pool.close()

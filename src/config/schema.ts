@@ -9,6 +9,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 export const DEFAULT_UPSTREAM_URL = 'https://mtls.primary.prod.trulioo.com'
 export const DEFAULT_LISTEN_HOST = '127.0.0.1'
 export const DEFAULT_LISTEN_PORT = 8080
+export const DEFAULT_LISTEN_SOCKET_MODE = '0660'
 export const DEFAULT_ADMIN_HOST = '127.0.0.1'
 export const DEFAULT_ADMIN_PORT = 9090
 export const DEFAULT_UPSTREAM_CONNECTIONS = 64
@@ -55,6 +56,15 @@ export const ConfigSchema = Type.Object({
     description: 'address of the proxy listener; beyond loopback only on purpose (a warning is logged without PROXY_AUTH_TOKEN)'
   }),
   LISTEN_PORT: port(DEFAULT_LISTEN_PORT, 'port of the proxy listener (0 picks a free one)'),
+  LISTEN_SOCKET: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'path of a UNIX socket to listen on instead of LISTEN_HOST:LISTEN_PORT (a stale socket file is replaced, anything else at the path is refused; removed on a clean exit)'
+  })),
+  LISTEN_SOCKET_MODE: Type.String({
+    pattern: '^(0o?)?[0-7]{3}$',
+    default: DEFAULT_LISTEN_SOCKET_MODE,
+    description: 'file mode of LISTEN_SOCKET, in octal: who on this host may connect (0660: the owner and its group)'
+  }),
   ADMIN_HOST: Type.String({
     minLength: 1,
     default: DEFAULT_ADMIN_HOST,
