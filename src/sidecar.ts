@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildAdminApp } from './admin/admin-app.js'
 import { SidecarMetrics } from './admin/metrics.js'
-import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles } from './config/load-config.js'
+import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
 import type { Config } from './config/schema.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
@@ -16,6 +16,7 @@ import { Readiness } from './readiness.js'
 import { SidecarState } from './state.js'
 import { type ListeningSocket, listenOnSocket, parseSocketMode } from './unix-socket.js'
 import { runStartupCheck } from './startup-check.js'
+import { egressFor } from './upstream/connect-tunnel.js'
 import { UpstreamPool } from './upstream/upstream-pool.js'
 import { version } from './version.js'
 
@@ -66,13 +67,18 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   // a reload reads the identity and secret files again; other settings stay as the proxy was built
   const now = options.now ?? Date.now
   const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(now()) })
-  const pool = new UpstreamPool(config, store.identity)
+  const origin = upstreamOrigin(config)
+  // the credentials are read from the store at each new tunnel: a reload of EGRESS_PROXY_AUTH_FILE applies at once
+  const egress = egressFor(config, { host: origin.hostname.replace(/^\[|\]$/g, ''), port: origin.port === '' ? 443 : Number(origin.port) },
+    () => store.credentials.egressProxyAuthorization)
+  const pool = new UpstreamPool(config, store.identity, egress)
   store.on('identity', (identity: Identity) => { pool.use(identity) })
   const state = new SidecarState()
   const readiness = new Readiness(store, state, now)
   const metrics = new SidecarMetrics({ store, state, readiness, openConnections: () => pool.openConnections, version: version() })
 
   logIdentity(store, config, logger)
+  if (egress !== undefined) logger.info({ egressProxy: egress.proxy.shown, from: egress.proxy.variable }, `calls to ${origin.host} go through the egress proxy ${egress.proxy.shown}`)
   warnAboutExpiry(store, config, logger)
   store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, config, logger) })
   const daily = setInterval(() => { warnAboutExpiry(store, config, logger) }, DAY_MS)

@@ -33,7 +33,8 @@ export const SECRET_VARIABLES = [
   'TLS_PASSPHRASE',
   'TRULIOO_USERNAME',
   'TRULIOO_PASSWORD',
-  'PROXY_AUTH_TOKEN'
+  'PROXY_AUTH_TOKEN',
+  'EGRESS_PROXY_AUTH'
 ] as const
 export type SecretVariable = typeof SECRET_VARIABLES[number]
 
@@ -81,6 +82,21 @@ export const ConfigSchema = Type.Object({
     minLength: 1,
     description: 'SNI and the name checked in the upstream certificate (default: the host of UPSTREAM_URL)'
   })),
+  HTTPS_PROXY: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'HTTP CONNECT proxy every call to Trulioo goes through (also `https_proxy`, which wins, as in curl): http://host:port or https://host:port, optionally with user:password@; the TLS session with Trulioo runs end to end inside the tunnel'
+  })),
+  ALL_PROXY: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'the proxy used when HTTPS_PROXY is unset (also `all_proxy`); HTTP_PROXY is for plain-http URLs and is never used'
+  })),
+  NO_PROXY: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'hosts reached directly, with curl\'s rules (also `no_proxy`): comma list of names (each matching its subdomains too, with or without a leading dot), IP addresses, CIDR ranges, `*` for all; `host:port` matches that port only'
+  })),
+  EGRESS_PROXY_AUTH: secret('user:password for the egress proxy, sent as `Proxy-Authorization: Basic` on the CONNECT only (never to Trulioo); instead of credentials in the proxy URL; its _FILE is read again on reload'),
+  EGRESS_PROXY_AUTH_FILE: secretFile('EGRESS_PROXY_AUTH'),
+  EGRESS_PROXY_CA_FILE: file('PEM CA bundle trusted for an https:// egress proxy, in addition to the built-in roots'),
   TRULIOO_USERNAME: secret('NAPI username, injected as Basic auth (with TRULIOO_PASSWORD; neither: the app\'s own Authorization passes through)'),
   TRULIOO_USERNAME_FILE: secretFile('TRULIOO_USERNAME'),
   TRULIOO_PASSWORD: secret('NAPI password, injected as Basic auth'),
