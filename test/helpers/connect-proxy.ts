@@ -37,6 +37,8 @@ export interface ConnectProxy {
   relayed (): string
   /** TCP connections accepted. */
   readonly stats: { connections: number }
+  /** From now on, only this user:password is accepted (a rotation at the proxy). */
+  setCredentials (pair: string): void
   close (): Promise<void>
 }
 
@@ -46,7 +48,7 @@ export async function startConnectProxy (t: Teardown, options: ConnectProxyOptio
   const relayed: Buffer[] = []
   const stats = { connections: 0 }
   const sockets = new Set<Duplex>()
-  const expected = options.credentials === undefined ? undefined : 'Basic ' + Buffer.from(options.credentials).toString('base64')
+  let expected = options.credentials === undefined ? undefined : 'Basic ' + Buffer.from(options.credentials).toString('base64')
 
   const onRequest = (req: IncomingMessage, res: http.ServerResponse): void => {
     plainRequests.push(`${req.method ?? ''} ${req.url ?? ''}`)
@@ -94,6 +96,7 @@ export async function startConnectProxy (t: Teardown, options: ConnectProxyOptio
     plainRequests,
     relayed: () => Buffer.concat(relayed).toString('latin1'),
     stats,
+    setCredentials (pair) { expected = 'Basic ' + Buffer.from(pair).toString('base64') },
     async close () {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
