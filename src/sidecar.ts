@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { buildAdminApp } from './admin/admin-app.js'
 import { SidecarMetrics } from './admin/metrics.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
+import { upstreamTarget } from './config/egress-proxy.js'
 import type { Config } from './config/schema.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
@@ -69,8 +70,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(now()) })
   const origin = upstreamOrigin(config)
   // the credentials are read from the store at each new tunnel: a reload of EGRESS_PROXY_AUTH_FILE applies at once
-  const egress = egressFor(config, { host: origin.hostname.replace(/^\[|\]$/g, ''), port: origin.port === '' ? 443 : Number(origin.port) },
-    () => store.credentials.egressProxyAuthorization)
+  const egress = egressFor(config, upstreamTarget(config), () => store.credentials.egressProxyAuthorization)
   const pool = new UpstreamPool(config, store.identity, egress)
   store.on('identity', (identity: Identity) => { pool.use(identity) })
   const state = new SidecarState()

@@ -38,6 +38,12 @@ export function applyProxyAliases (source: NodeJS.ProcessEnv, out: Record<string
   }
 }
 
+/** The upstream's host (IPv6 without brackets) and port: what CONNECT asks for and NO_PROXY is matched against. */
+export function upstreamTarget (config: Config): { host: string, port: number } {
+  const url = new URL(config.UPSTREAM_URL)
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 443 : Number(url.port) }
+}
+
 /** The configured proxy URL, parsed and checked; undefined when none is set. */
 export function configuredProxy (config: Config): (EgressProxy & { readonly userinfo: string | undefined }) | undefined {
   const variable = config.HTTPS_PROXY !== undefined ? 'HTTPS_PROXY' : config.ALL_PROXY !== undefined ? 'ALL_PROXY' : undefined
