@@ -56,5 +56,10 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
     CMD ["node", "/app/bin/trulioo-mtls-sidecar.js", "healthcheck"]
 # Exec form: node is PID 1 and receives SIGTERM itself; `serve` drains
 # requests in flight for up to SHUTDOWN_GRACE_MS and exits 0.
-ENTRYPOINT ["node", "/app/bin/trulioo-mtls-sidecar.js"]
+# `--` ends Node's own options: without it Node scans every argument for
+# `--env-file` (even after the script), opens that file itself before the
+# sidecar can check it, and applies a NODE_OPTIONS line found in it.
+# --disable-sigusr1 (Node >= 22.14): `kill -USR1` never opens the inspector,
+# from which anyone allowed to signal node could read the key out of memory.
+ENTRYPOINT ["node", "--disable-sigusr1", "--", "/app/bin/trulioo-mtls-sidecar.js"]
 CMD ["serve"]

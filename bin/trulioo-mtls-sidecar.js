@@ -1,4 +1,11 @@
 #!/usr/bin/env node
+// First, before anything is loaded: SIGUSR1 must not open Node's inspector
+// (127.0.0.1:9229), from which anyone allowed to signal this process could
+// read the key and passphrase out of memory. Node >= 22.14 has
+// --disable-sigusr1 (the image passes it); here, on any version, a listener
+// of our own takes the signal instead of Node's inspector. See the README.
+process.on('SIGUSR1', () => {})
+
 // Two commands skip loading the CLI: `healthcheck` runs every few seconds inside
 // a container, and `--version` is what scripts and image labels ask for.
 const command = process.argv[2]

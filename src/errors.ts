@@ -61,6 +61,11 @@ export const REQUEST_ERRORS = {
     summary: 'the request could not be read: malformed headers or body framing',
     fix: 'Check the client; the message says what the sidecar could not read.'
   },
+  EXPECTATION_FAILED: {
+    status: 417,
+    summary: 'the request carries an `Expect` other than `100-continue`, which the sidecar cannot meet',
+    fix: 'Drop the header, or send `Expect: 100-continue`.'
+  },
   PROXY_AUTH_REQUIRED: {
     status: 407,
     summary: 'PROXY_AUTH_TOKEN is set and the request lacks `Proxy-Authorization: Bearer <token>`',
@@ -75,6 +80,21 @@ export const REQUEST_ERRORS = {
     status: 503,
     summary: 'the sidecar is draining before it exits',
     fix: 'Retry against the replacement instance.'
+  },
+  UPSTREAM_BAD_RESPONSE: {
+    status: 502,
+    summary: 'the upstream\'s answer is not valid HTTP: malformed status line, invalid header byte, conflicting or negative Content-Length, header block over the limit',
+    fix: 'The upstream (or something between it and the sidecar) is at fault; the message and the warn line say what was wrong. Check that UPSTREAM_URL points at the Trulioo API and not at a proxy or load balancer that rewrites answers.'
+  },
+  UPSTREAM_BUSY: {
+    status: 503,
+    summary: 'every upstream connection stayed busy and none freed up in time for this request',
+    fix: 'Raise UPSTREAM_CONNECTIONS, or look for slow requests or uploads holding the connections (the access lines show their durations).'
+  },
+  CLIENT_TIMEOUT: {
+    status: 408,
+    summary: 'the application\'s request body stalled: nothing arrived for too long',
+    fix: 'Check the application (or anything between it and the sidecar) for an upload that stops midway; send the body without pauses.'
   },
   INTERNAL_ERROR: {
     status: 500,

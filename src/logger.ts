@@ -14,7 +14,21 @@ export const REDACT_PATHS = [
   '*.TRULIOO_PASSWORD', '*.TLS_PASSPHRASE', '*.PROXY_AUTH_TOKEN', 'body', '*.body'
 ]
 
-export function createLogger (level: string, destination?: DestinationStream): Logger {
+/**
+ * Standard output, written synchronously, as Node itself writes to a pipe or
+ * a file. pino's default is asynchronous and flushes what is queued when the
+ * process exits, and that flush (sonic-boom's flushSync) retries every error
+ * but EAGAIN forever: with stdout a closed pipe (`demo | head`, a dead
+ * pino-pretty) it spun on EPIPE inside process.exit, so SIGINT and SIGTERM
+ * never ended the process and a second Ctrl-C could not run. Written
+ * synchronously, EPIPE surfaces at the write itself, and pino's own handler
+ * then turns logging off; nothing is left to flush at exit.
+ */
+export function stdoutDestination (): DestinationStream {
+  return pino.destination({ dest: 1, sync: true })
+}
+
+export function createLogger (level: string, destination: DestinationStream = stdoutDestination()): Logger {
   return pino({
     level,
     base: { name: 'trulioo-mtls-sidecar' },

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildAdminApp } from './admin/admin-app.js'
 import { SidecarMetrics } from './admin/metrics.js'
+import { ConnectionRegistry } from './proxy/connection-state.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
 import { upstreamTarget } from './config/egress-proxy.js'
 import type { Config } from './config/schema.js'
@@ -90,7 +91,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
 
   // the access line needs no redaction: its fields are fixed and hold no secret (access-record.ts)
   const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics)
-  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog })
+  const connections = new ConnectionRegistry()
+  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog, connections })
   const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version() })
   let proxyUrl: string
   let adminUrl: string | undefined
@@ -133,6 +135,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     close () {
       closing ??= (async () => {
         state.draining = true
+        // idle keep-alive sockets and half-sent heads must not hold the drain
+        connections.closeIdle()
         watcher?.close()
         clearInterval(daily)
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
@@ -187,5 +191,7 @@ export function listenError (variable: string, host: string, port: number, err: 
   const reason = code === 'EADDRINUSE'
     ? 'is already in use'
     : code === 'EADDRNOTAVAIL' ? 'is not an address of this host' : code === 'EACCES' ? 'needs privileges to bind' : `cannot be listened on (${code ?? (err as Error).message})`
-  return new ConfigError(variable, `${host}:${port} ${reason}`)
+  // an address that is not ours, or a name that does not resolve, is the *_HOST setting's fault
+  const hostsFault = code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+  return new ConfigError(hostsFault ? variable.replace(/_PORT$/, '_HOST') : variable, `${host}:${port} ${reason}`)
 }

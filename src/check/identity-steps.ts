@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
-import { describeFsError } from '../config/load-config.js'
+import { statSync } from 'node:fs'
+import { describeFsError, readFileSafely, UnsafeFileError } from '../config/read-file-safely.js'
 import { ConfigError } from '../errors.js'
 import { daysLeft, loadIdentity } from '../identity/load-identity.js'
 import { ADVICE } from './advice.js'
@@ -24,11 +24,11 @@ export const certificateStep: Step = {
     const path = config.TLS_CERT_FILE as string
     let cert: X509Certificate
     try {
-      const pem = readFileSync(path, 'utf8').match(PEM_CERT)
+      const pem = readFileSafely(path, { encoding: 'utf8' }).match(PEM_CERT)
       if (pem === null) return fail(`TLS_CERT_FILE ${path} holds no PEM certificate`, ADVICE.certUnreadable)
       cert = new X509Certificate(pem[0])
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code?.startsWith('E') === true ? describeFsError(err) : 'it does not parse'
+      const why = err instanceof UnsafeFileError || (err as NodeJS.ErrnoException).code?.startsWith('E') === true ? describeFsError(err) : 'it does not parse'
       return fail(`TLS_CERT_FILE ${path}: ${why}`, ADVICE.certUnreadable)
     }
     return judgeValidity(context, cert)
@@ -65,7 +65,7 @@ export const passphraseStep: Step = {
     const path = config.TLS_KEY_FILE as string
     let text: string
     try {
-      text = readFileSync(path, 'utf8')
+      text = readFileSafely(path, { encoding: 'utf8' })
     } catch (err) {
       return fail(`TLS_KEY_FILE ${path}: ${describeFsError(err)}`, ADVICE.keyUnreadable)
     }
@@ -96,7 +96,7 @@ export const keyMatchStep: Step = {
   run (context) {
     const { config } = context
     if (config.TLS_PFX_FILE === undefined) {
-      const certPem = readFileSync(config.TLS_CERT_FILE as string, 'utf8').match(PEM_CERT) as RegExpMatchArray
+      const certPem = readFileSafely(config.TLS_CERT_FILE as string, { encoding: 'utf8' }).match(PEM_CERT) as RegExpMatchArray
       const key = keys.get(context) as KeyObject
       if (!new X509Certificate(certPem[0]).checkPrivateKey(key)) {
         return fail(`TLS_KEY_FILE ${config.TLS_KEY_FILE as string} is not the key of the certificate in ${config.TLS_CERT_FILE as string}`, ADVICE.keyMismatch)

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { describeFsError, readSecretFile } from '../config/load-config.js'
+import { readFileSafely } from '../config/read-file-safely.js'
 import { ConfigError } from '../errors.js'
 import type { MockUpstream } from '../mock/mock-upstream.js'
 import type { CliIo } from './cli-io.js'
@@ -78,7 +78,7 @@ export async function mock (options: MockCommandOptions, io: Pick<CliIo, 'stdout
 
 function readOption (option: string, path: string, secret = false): string {
   try {
-    return secret ? readSecretFile(path) : readFileSync(path, 'utf8')
+    return secret ? readSecretFile(path) : readFileSafely(path, { encoding: 'utf8' })
   } catch (err) {
     throw new ConfigError(option, `cannot read ${path}: ${describeFsError(err)}`)
   }

@@ -55,13 +55,49 @@ export function installSignalHandlers (sidecar: Sidecar, logger: Logger): void {
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
+  const reload = coalesce(() => {
+    if (stopping) return
+    const outcome = sidecar.store.reload()
+    if (outcome.ok) logger.info({ serialNumber: outcome.serialNumber }, 'SIGHUP: identity reloaded')
+    else logger.error({ reason: outcome.error }, 'SIGHUP: reload failed; the previous identity keeps serving')
+  }, SIGHUP_MIN_INTERVAL_MS)
   process.on('SIGHUP', () => {
     if (stopping) {
       logger.warn('SIGHUP while shutting down: ignored')
       return
     }
-    const outcome = sidecar.store.reload()
-    if (outcome.ok) logger.info({ serialNumber: outcome.serialNumber }, 'SIGHUP: identity reloaded')
-    else logger.error({ reason: outcome.error }, 'SIGHUP: reload failed; the previous identity keeps serving')
+    if (!reload()) logger.debug('SIGHUP: a reload is already due; coalesced')
   })
+}
+
+/**
+ * A reload (reading every file, parsing the key, building a TLS context) is
+ * costly and synchronous: a burst of SIGHUPs (100 in a second) must not run
+ * 100 of them back to back and starve /livez. At most one per interval.
+ */
+export const SIGHUP_MIN_INTERVAL_MS = 1_000
+
+/**
+ * `fn` at once when it has not run within `intervalMs`, else once when the
+ * interval is over, however many calls came meanwhile. Returns whether this
+ * call caused a run (now or scheduled) rather than joining a pending one.
+ */
+export function coalesce (fn: () => void, intervalMs: number): () => boolean {
+  let lastRun = -Infinity
+  let pending: NodeJS.Timeout | undefined
+  const run = (): void => {
+    pending = undefined
+    lastRun = performance.now()
+    fn()
+  }
+  return () => {
+    if (pending !== undefined) return false
+    const wait = lastRun + intervalMs - performance.now()
+    if (wait <= 0) run()
+    else {
+      pending = setTimeout(run, wait)
+      pending.unref()
+    }
+    return true
+  }
 }

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import envSchema from 'env-schema'
 import { ConfigError, ConfigErrors } from '../errors.js'
 import { applyProxyAliases, checkEgressProxy } from './egress-proxy.js'
-import { type Config, CONFIG_VARIABLES, SECRET_VARIABLES, freshSchema } from './schema.js'
+import { describeFsError, readFileSafely } from './read-file-safely.js'
+import { type Config, CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES, freshSchema } from './schema.js'
 
 export interface LoadConfigOptions {
   /** The environment to read; `process.env` by default. */
@@ -32,6 +32,7 @@ export function loadConfig (options: LoadConfigOptions = {}): Config {
   for (const name of Object.keys(raw)) if (raw[name] === '') delete raw[name]
 
   for (const name of SECRET_VARIABLES) resolveSecretFile(raw, name, problems)
+  checkIntegerSyntax(raw, problems)
 
   let parsed: Record<string, unknown> = {}
   try {
@@ -49,7 +50,7 @@ function readDotenv (path: string | false): Raw {
   if (path === false) return {}
   let text: string
   try {
-    text = readFileSync(resolve(path), 'utf8')
+    text = readFileSafely(resolve(path), { encoding: 'utf8' })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new ConfigErrors([new ConfigError(path, `cannot read the .env file: ${describeFsError(err)}`)])
@@ -113,20 +114,33 @@ export function rereadSecretFiles (config: Config): Config {
 
 /** Reads a secret file, dropping one trailing newline (what `echo` and editors add). */
 export function readSecretFile (path: string): string {
-  const text = readFileSync(path, 'utf8')
+  const text = readFileSafely(path, { encoding: 'utf8' })
   if (text.endsWith('\r\n')) return text.slice(0, -2)
   if (text.endsWith('\n')) return text.slice(0, -1)
   return text
 }
 
-export function describeFsError (err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  switch (e.code) {
-    case 'ENOENT': return 'no such file'
-    case 'EACCES':
-    case 'EPERM': return 'permission denied'
-    case 'EISDIR': return 'is a directory, not a file'
-    default: return e.code ?? e.message
+export { describeFsError }
+
+/** The integer settings, from the schema. */
+const INTEGER_VARIABLES = CONFIG_VARIABLES.filter((name) =>
+  (ConfigSchema.properties as Record<string, { type?: string }>)[name]?.type === 'integer')
+
+/**
+ * An integer setting is plain decimal digits. The schema's coercion alone
+ * takes `1e309` as Infinity (which then passes as an integer: a port or a
+ * timeout of Infinity), `0x10` as 16 and ` 5` as 5: say what is wrong instead.
+ * The maximum of each setting is the schema's (every integer has one).
+ */
+function checkIntegerSyntax (raw: Raw, problems: ConfigError[]): void {
+  for (const name of INTEGER_VARIABLES) {
+    const value = raw[name]
+    if (value === undefined || /^[0-9]{1,16}$/.test(value)) continue
+    const shown = value.length > 24 ? `${value.slice(0, 24)}…` : value
+    const example = (ConfigSchema.properties as Record<string, { default?: unknown }>)[name]?.default ?? 30
+    problems.push(new ConfigError(name, `must be a whole number written in decimal digits, such as ${String(example)} (got ${JSON.stringify(shown)})`))
+    // reported here: the schema need not report it again
+    delete raw[name]
   }
 }
 
@@ -176,10 +190,17 @@ function checkRelations (config: Config, problems: ConfigError[]): void {
     problems.push(new ConfigError('TRULIOO_USERNAME', 'must not contain ":" (Basic auth cannot carry it)'))
   }
   for (const name of ['LISTEN_HOST', 'ADMIN_HOST'] as const) {
-    if (/[\s/]/.test(config[name])) problems.push(new ConfigError(name, 'must be an IP address or a host name'))
+    const value = config[name]
+    if (isIP(value) === 0 && !isHostName(value)) {
+      problems.push(new ConfigError(name, `must be an IP address (IPv6 without brackets) or a host name, not ${JSON.stringify(value.slice(0, 64))}`))
+    }
   }
-  if (config.TLS_SERVERNAME !== undefined && isIP(config.TLS_SERVERNAME) !== 0) {
-    problems.push(new ConfigError('TLS_SERVERNAME', 'must be a DNS name: SNI does not carry IP addresses'))
+  if (config.TLS_SERVERNAME !== undefined) {
+    if (isIP(config.TLS_SERVERNAME) !== 0) {
+      problems.push(new ConfigError('TLS_SERVERNAME', 'must be a DNS name: SNI does not carry IP addresses'))
+    } else if (!isHostName(config.TLS_SERVERNAME)) {
+      problems.push(new ConfigError('TLS_SERVERNAME', 'must be a valid host name: letters, digits and hyphens in dot-separated labels of 1 to 63 characters'))
+    }
   }
   checkEgressProxy(config, problems)
 }
@@ -199,6 +220,15 @@ function checkUpstreamUrl (value: string, problems: ConfigError[]): void {
   } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     problems.push(new ConfigError('UPSTREAM_URL', 'must be an origin such as https://mtls.primary.prod.trulioo.com, without path or query'))
   }
+}
+
+/** A host name as RFC 1123 has it: dot-separated labels of letters, digits and inner hyphens, 253 characters at most. */
+export function isHostName (value: string): boolean {
+  if (value.length === 0 || value.length > 253) return false
+  const labels = value.split('.')
+  // an all-digit last label is a mistyped address (999.1.1.1), never a name (RFC 3696)
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return false
+  return labels.every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label))
 }
 
 /** The upstream origin as a URL (validated by loadConfig). */

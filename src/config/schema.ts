@@ -28,6 +28,25 @@ export const DEFAULT_CERT_EXPIRY_WARN_DAYS = 30
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
+/**
+ * Upper bounds, so that no setting is absurd. A timer longer than 2^31 - 1 ms
+ * is not honoured by Node: it fires after 1 ms (with a warning), which made a
+ * huge SHUTDOWN_GRACE_MS cut requests in flight at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+export const MAX_BODY_BYTES_LIMIT = 4 * 1024 ** 3
+export const MAX_EXPIRY_WARN_DAYS = 3650
+export const MAX_UPSTREAM_CONNECTIONS = 10_000
+/** A DNS name (RFC 1035) and so a host name, an address or an SNI value. */
+export const MAX_HOST_LENGTH = 253
+export const MAX_URL_LENGTH = 2048
+/** PATH_MAX on Linux. */
+export const MAX_PATH_LENGTH = 4096
+export const MAX_SECRET_LENGTH = 4096
+/** sun_path holds 108 bytes on Linux, the terminating NUL included. */
+export const MAX_SOCKET_PATH_LENGTH = 107
+export const MAX_NO_PROXY_LENGTH = 8192
+
 /** Settings whose value is a secret: each may instead come from `<NAME>_FILE`. */
 export const SECRET_VARIABLES = [
   'TLS_PASSPHRASE',
@@ -38,39 +57,38 @@ export const SECRET_VARIABLES = [
 ] as const
 export type SecretVariable = typeof SECRET_VARIABLES[number]
 
-const file = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
-const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
+const file = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: MAX_PATH_LENGTH, description }))
+const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: MAX_SECRET_LENGTH, description }))
 const secretFile = (name: string) => file(`path of a file holding ${name} (a Docker or Kubernetes secret); one trailing newline is dropped; not together with ${name}`)
 const port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description })
-const positive = (fallback: number, description: string, maximum?: number) =>
-  Type.Integer({ minimum: 1, ...(maximum === undefined ? {} : { maximum }), default: fallback, description })
+// every integer setting has a maximum: test/config-numeric-edges.test.ts checks it
+const positive = (fallback: number, description: string, maximum: number) =>
+  Type.Integer({ minimum: 1, maximum, default: fallback, description })
+const host = (fallback: string, description: string) =>
+  Type.String({ minLength: 1, maxLength: MAX_HOST_LENGTH, default: fallback, description })
 
 export const ConfigSchema = Type.Object({
   UPSTREAM_URL: Type.String({
+    minLength: 1,
+    maxLength: MAX_URL_LENGTH,
     default: DEFAULT_UPSTREAM_URL,
     description: 'where requests go: an https origin, without path, query or credentials'
   }),
-  LISTEN_HOST: Type.String({
-    minLength: 1,
-    default: DEFAULT_LISTEN_HOST,
-    description: 'address of the proxy listener; beyond loopback only on purpose (a warning is logged without PROXY_AUTH_TOKEN)'
-  }),
+  LISTEN_HOST: host(DEFAULT_LISTEN_HOST, 'address of the proxy listener; beyond loopback only on purpose (a warning is logged without PROXY_AUTH_TOKEN)'),
   LISTEN_PORT: port(DEFAULT_LISTEN_PORT, 'port of the proxy listener (0 picks a free one)'),
   LISTEN_SOCKET: Type.Optional(Type.String({
     minLength: 1,
+    maxLength: MAX_SOCKET_PATH_LENGTH,
     description: 'path of a UNIX socket to listen on instead of LISTEN_HOST:LISTEN_PORT (a stale socket file is replaced, anything else at the path is refused; removed on a clean exit)'
   })),
   LISTEN_SOCKET_MODE: Type.String({
+    maxLength: 5,
     pattern: '^(0o?)?[0-7]{3}$',
     default: DEFAULT_LISTEN_SOCKET_MODE,
     description: 'file mode of LISTEN_SOCKET, in octal: who on this host may connect (0660: the owner and its group)'
   }),
-  ADMIN_HOST: Type.String({
-    minLength: 1,
-    default: DEFAULT_ADMIN_HOST,
-    description: 'address of the admin listener (/livez, /readyz, /metrics, /status)'
-  }),
+  ADMIN_HOST: host(DEFAULT_ADMIN_HOST, 'address of the admin listener (/livez, /readyz, /metrics, /status)'),
   ADMIN_PORT: port(DEFAULT_ADMIN_PORT, 'port of the admin listener; 0 turns it off'),
   TLS_CERT_FILE: file('PEM client certificate issued by Trulioo, followed by its chain if any'),
   TLS_KEY_FILE: file('PEM private key of the client certificate (PKCS#8 or traditional, encrypted or not)'),
@@ -80,18 +98,22 @@ export const ConfigSchema = Type.Object({
   TLS_CA_FILE: file('PEM CA bundle trusted for the upstream in addition to the built-in roots'),
   TLS_SERVERNAME: Type.Optional(Type.String({
     minLength: 1,
+    maxLength: MAX_HOST_LENGTH,
     description: 'SNI and the name checked in the upstream certificate (default: the host of UPSTREAM_URL)'
   })),
   HTTPS_PROXY: Type.Optional(Type.String({
     minLength: 1,
+    maxLength: MAX_URL_LENGTH,
     description: 'HTTP CONNECT proxy every call to Trulioo goes through (also `https_proxy`, which wins, as in curl): http://host:port or https://host:port, optionally with user:password@; the TLS session with Trulioo runs end to end inside the tunnel'
   })),
   ALL_PROXY: Type.Optional(Type.String({
     minLength: 1,
+    maxLength: MAX_URL_LENGTH,
     description: 'the proxy used when HTTPS_PROXY is unset (also `all_proxy`); HTTP_PROXY is for plain-http URLs and is never used'
   })),
   NO_PROXY: Type.Optional(Type.String({
     minLength: 1,
+    maxLength: MAX_NO_PROXY_LENGTH,
     description: 'hosts reached directly, with curl\'s rules (also `no_proxy`): comma list of names (each matching its subdomains too, with or without a leading dot), IP addresses, CIDR ranges, `*` for all; `host:port` matches that port only'
   })),
   EGRESS_PROXY_AUTH: secret('user:password for the egress proxy, sent as `Proxy-Authorization: Basic` on the CONNECT only (never to Trulioo); instead of credentials in the proxy URL; its _FILE is read again on reload'),
@@ -103,22 +125,24 @@ export const ConfigSchema = Type.Object({
   TRULIOO_PASSWORD_FILE: secretFile('TRULIOO_PASSWORD'),
   PROXY_AUTH_TOKEN: secret('when set, every request must carry `Proxy-Authorization: Bearer <token>`'),
   PROXY_AUTH_TOKEN_FILE: secretFile('PROXY_AUTH_TOKEN'),
-  UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', 10_000),
-  CONNECT_TIMEOUT_MS: positive(DEFAULT_CONNECT_TIMEOUT_MS, 'time allowed to connect to the upstream, TLS handshake included'),
-  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers; above 120 s because Trulioo says a synchronous verification may take up to 2 minutes, and a 504 sooner cuts a call Trulioo still processes and bills'),
-  UPSTREAM_BODY_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_BODY_TIMEOUT_MS, 'time allowed between two chunks of the upstream\'s response body, separate from UPSTREAM_TIMEOUT_MS so that a stalled download is still cut promptly'),
-  MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed'),
+  UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', MAX_UPSTREAM_CONNECTIONS),
+  CONNECT_TIMEOUT_MS: positive(DEFAULT_CONNECT_TIMEOUT_MS, 'time allowed to connect to the upstream, TLS handshake included', MAX_TIMER_MS),
+  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers; above 120 s because Trulioo says a synchronous verification may take up to 2 minutes, and a 504 sooner cuts a call Trulioo still processes and bills', MAX_TIMER_MS),
+  UPSTREAM_BODY_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_BODY_TIMEOUT_MS, 'time allowed between two chunks of the upstream\'s response body, separate from UPSTREAM_TIMEOUT_MS so that a stalled download is still cut promptly', MAX_TIMER_MS),
+  MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed', MAX_BODY_BYTES_LIMIT),
   CERT_WATCH: Type.Boolean({
     default: true,
     description: 'reload the identity and credentials when their files change (SIGHUP always reloads)'
   }),
   CERT_EXPIRY_WARN_DAYS: Type.Integer({
     minimum: 0,
+    maximum: MAX_EXPIRY_WARN_DAYS,
     default: DEFAULT_CERT_EXPIRY_WARN_DAYS,
     description: 'warn at start-up and daily when the client certificate expires within this many days'
   }),
   SHUTDOWN_GRACE_MS: Type.Integer({
     minimum: 0,
+    maximum: MAX_TIMER_MS,
     default: DEFAULT_SHUTDOWN_GRACE_MS,
     description: 'on SIGTERM/SIGINT, how long requests in flight may take to finish before the process exits'
   }),

@@ -6,9 +6,16 @@ import { contentDigest, type Watcher, watchFiles } from './watch-files.js'
 export const RETRY_FIRST_MS = 30_000
 export const RETRY_MAX_MS = 3_600_000
 
+/** How often the files' digest is compared anyway, in case the watcher missed an event. */
+export const DIGEST_CHECK_MS = 60_000
+
 export interface ReloadOnChangeOptions {
   retryFirstMs?: number
   retryMaxMs?: number
+  /** The periodic digest check; DIGEST_CHECK_MS by default. */
+  digestCheckMs?: number
+  /** False: no file-system events at all, only the periodic check (for tests of a missed event). */
+  fileEvents?: boolean
 }
 
 /**
@@ -16,7 +23,8 @@ export interface ReloadOnChangeOptions {
  * old identity serving and is tried again later with backoff, so a
  * certificate whose notBefore is a little ahead of this clock, or a file
  * fixed by a write the watcher missed, is still picked up. Unchanged content
- * is not reloaded on every event.
+ * is not reloaded on every event, and a change whose event was missed is
+ * found by a periodic digest check.
  */
 export function reloadOnChange (store: IdentityStore, logger: Logger, options: ReloadOnChangeOptions = {}): Watcher {
   const first = options.retryFirstMs ?? RETRY_FIRST_MS
@@ -40,18 +48,28 @@ export function reloadOnChange (store: IdentityStore, logger: Logger, options: R
     retryIn = Math.min(retryIn * 2, most)
   }
 
-  const watcher = watchFiles(paths, () => {
+  const changed = (why: string): void => {
     const digest = contentDigest(paths)
     if (digest === lastSeen) return
     lastSeen = digest
     retryIn = first
-    attempt('files changed')
-  }, (err) => { logger.error({ errorCode: (err as NodeJS.ErrnoException).code }, `cannot watch the identity files: ${err.message}`) })
+    attempt(why)
+  }
+  const watcher = options.fileEvents === false
+    ? undefined
+    : watchFiles(paths, () => { changed('files changed') }, (err) => {
+      logger.error({ errorCode: (err as NodeJS.ErrnoException).code }, `cannot watch the identity files: ${err.message}`)
+    })
+  // File-system events can be missed (an overlay or network file system, a
+  // watcher that errored, inotify limits): compare the digest now and then too.
+  const periodic = setInterval(() => { changed('files changed (periodic check)') }, options.digestCheckMs ?? DIGEST_CHECK_MS)
+  periodic.unref()
 
   return {
     close () {
       clearTimeout(retry)
-      watcher.close()
+      clearInterval(periodic)
+      watcher?.close()
     }
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { type FSWatcher, readFileSync, watch } from 'node:fs'
+import { type FSWatcher, watch } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { readFileSafely } from '../config/read-file-safely.js'
 
 export interface Watcher { close (): void }
 
@@ -49,7 +50,8 @@ export function contentDigest (paths: readonly string[]): string {
   for (const path of paths) {
     hash.update(path).update('\0')
     try {
-      hash.update(readFileSync(path))
+      // never readFileSync: a FIFO or a device swapped in would block the event loop
+      hash.update(readFileSafely(path))
     } catch (err) {
       hash.update(`unreadable:${(err as NodeJS.ErrnoException).code ?? 'error'}`)
     }

@@ -15,7 +15,8 @@ export interface AdmitSettings {
 
 /**
  * Stage 1, admit: whether a request may go on, from its request line and
- * headers alone — method, target, proxy token, declared size, readiness. It
+ * headers alone — method, Host, Expect, proxy token, declared size, target,
+ * readiness. It
  * runs before `100 Continue` is sent too, so a client is told no before it
  * uploads anything. Everything it compares against is prepared here, once.
  */
@@ -37,13 +38,22 @@ export class Admission {
     if (!allowed.has(method)) {
       return new SidecarRequestError('METHOD_NOT_ALLOWED', `method ${method} is not allowed; the sidecar forwards ${ALLOWED_METHODS.join(', ')}`)
     }
+    const headers = req.headers
+    // Node would answer these two itself, in its own bare format
+    if (headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
+      return new SidecarRequestError('BAD_REQUEST', 'an HTTP/1.1 request must carry a Host header')
+    }
+    const expect = headers.expect
+    if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+      return new SidecarRequestError('EXPECTATION_FAILED', 'the sidecar only meets Expect: 100-continue')
+    }
     if (this.#proxyAuthDigest !== undefined) {
-      const given = req.headers['proxy-authorization']
+      const given = headers['proxy-authorization']
       if (typeof given !== 'string' || !timingSafeEqual(sha256(given), this.#proxyAuthDigest)) {
         return new SidecarRequestError('PROXY_AUTH_REQUIRED', 'this sidecar requires Proxy-Authorization: Bearer <PROXY_AUTH_TOKEN>')
       }
     }
-    const length = req.headers['content-length']
+    const length = headers['content-length']
     if (length !== undefined && Number(length) > this.#maxBodyBytes) {
       return new SidecarRequestError('BODY_TOO_LARGE', `the request body (${length} bytes) is larger than MAX_BODY_BYTES (${this.#maxBodyBytes})`)
     }

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify'
 import { REQUEST_ERRORS, type RequestErrorCode, SidecarRequestError } from '../errors.js'
 import { ALLOWED_METHODS } from './admit.js'
 import type { AccessRecord } from './access-record.js'
+import { connectionOf, mayHaveUnreadBody } from './connection-state.js'
 
 /**
  * Stage 5, answer errors: every failure, from Node's parser, Fastify's router,
@@ -60,8 +61,14 @@ export function answerError (reply: FastifyReply, record: AccessRecord, err: Sid
   if (extra !== undefined) reply.headers(extra)
   reply.header(SIDECAR_ERROR_HEADER, err.code)
   reply.header('content-type', 'application/json; charset=utf-8')
-  // An unread request body must not be mistaken for the next request.
-  if (err.code === 'BODY_TOO_LARGE' || !reply.request.raw.complete) reply.header('connection', 'close')
+  // An unread request body must not be mistaken for the next request: close,
+  // and process nothing more on this connection.
+  const req = reply.request.raw
+  if (err.code === 'BODY_TOO_LARGE' || mayHaveUnreadBody(req)) {
+    reply.header('connection', 'close')
+    // (the socket is gone when the application has already left)
+    if (req.socket !== null) connectionOf(req.socket).closing = true
+  }
   reply.send(body)
 }
 

@@ -9,10 +9,12 @@ import { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import type { Readiness } from '../readiness.js'
 import type { SidecarState } from '../state.js'
+import { classifyUpstreamError } from '../upstream/classify-error.js'
 import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import { type AccessLog, AccessRecord } from './access-record.js'
 import { Admission, originForm } from './admit.js'
 import { answerError, answerOnSocket, asSidecarError } from './answer-errors.js'
+import { type ConnectionRegistry, connectionOf } from './connection-state.js'
 import { registerForward } from './forward.js'
 import { requestIdOf } from './header-policy.js'
 
@@ -31,6 +33,7 @@ export interface ProxyAppOptions {
   state: SidecarState
   logger: Logger
   accessLog: AccessLog
+  connections: ConnectionRegistry
 }
 
 /**
@@ -47,20 +50,38 @@ export interface ProxyAppOptions {
  * Built without a process, so tests drive it.
  */
 export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyInstance> {
-  const { config, store, pool, state, logger, accessLog } = options
+  const { config, store, pool, state, logger, accessLog, connections } = options
   const admission = new Admission({ maxBodyBytes: config.MAX_BODY_BYTES, proxyAuthToken: config.PROXY_AUTH_TOKEN }, options.readiness)
 
-  /** Stage 6 starts with the request: the record, and the one place it is written. */
-  function track (request: FastifyRequest, reply: FastifyReply): AccessRecord {
+  /**
+   * Stage 6 starts with the request: its record, and the one place it is
+   * written. Returns undefined for a request that must not be processed at
+   * all, because an earlier answer on its connection closes it.
+   */
+  function track (request: FastifyRequest, reply: FastifyReply): AccessRecord | undefined {
     const raw = request.raw
     const record = new AccessRecord(request.id, raw.method ?? '', request.url, headerValue(raw.headers.traceparent))
     request.record = record
+    const socket = raw.socket
+    const connection = connectionOf(socket)
+    if (connection.closing) {
+      // Never forwarded, never answered: the connection closes once the earlier
+      // answer is out. Its line says so (status 0, incomplete).
+      record.incomplete = true
+      accessLog.write(record)
+      return undefined
+    }
+    // the application's own `Connection: close`, or HTTP/1.0 without keep-alive
+    if (!reply.raw.shouldKeepAlive) connection.closing = true
+    connection.open++
     state.inFlight++
     // 'close' fires however the exchange ends: answered, refused, cut short or abandoned
     reply.raw.once('close', () => {
       state.inFlight--
       record.settle(reply.raw)
       accessLog.write(record)
+      connection.release()
+      connections.released(socket, connection)
     })
     return record
   }
@@ -87,19 +108,38 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     // A target the router cannot parse (`GET ftp://x/y`, a path too long) is answered
     // before any hook runs: it gets its record and answer here.
     frameworkErrors: (error, request, reply) => {
+      const record = track(request, reply)
+      if (record === undefined) return
       reply.header('x-request-id', request.id)
-      answerError(reply, track(request, reply), new SidecarRequestError('BAD_REQUEST_TARGET', `the request target cannot be forwarded (${error.code})`))
+      answerError(reply, record, new SidecarRequestError('BAD_REQUEST_TARGET', `the request target cannot be forwarded (${error.code})`))
     },
-    // A request Node's parser refuses never reaches a route.
+    // A request Node's parser refuses never reaches a route. Bytes that do not
+    // parse behind a request in flight wait for its answer: answered first, the
+    // 400 would be read as the answer to the request that ran upstream.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) {
+      if (err.code === 'ECONNRESET' || !socket.writable || socket.readableEnded) {
+        // the application has gone: nobody is left to answer
         socket.destroy()
         return
       }
-      answerRaw(undefined, socket, new SidecarRequestError('BAD_REQUEST', `the request could not be parsed (${err.code ?? 'parse error'})`))
+      const connection = connectionOf(socket)
+      const closedByApp = connection.closing
+      connection.closing = true
+      connection.whenIdle(() => {
+        // after the application's own Connection: close there is nobody to tell
+        if (err.code === 'HPE_CLOSED_CONNECTION' || closedByApp || !socket.writable) {
+          socket.destroy()
+          return
+        }
+        answerRaw(undefined, socket, new SidecarRequestError('BAD_REQUEST', `the request could not be parsed (${err.code ?? 'parse error'})`))
+      })
     },
     serverFactory: (handler) => {
-      const server = http.createServer(handler)
+      // Host and Expect are checked by admission, so that their refusals come in
+      // the sidecar's format (Node's own are a bare 400 and 417)
+      const server = http.createServer({ requireHostHeader: false }, handler)
+      server.on('checkExpectation', handler)
+      server.on('connection', (socket: Socket) => { connections.add(socket) })
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
       // only when the request would be admitted, so a refused upload is never sent.
       server.on('checkContinue', (req: IncomingMessage, res) => {
@@ -118,6 +158,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // stages 1 and 2 on the way in: the record, the request id, admission
   app.addHook('onRequest', (request, reply, done) => {
     const record = track(request, reply)
+    if (record === undefined) return
     reply.header('x-request-id', request.id)
     const refused = admission.refusal(request.raw, request.url)
     if (refused !== undefined) {
@@ -133,7 +174,12 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   })
 
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string }, request, reply) => {
-    const err = asSidecarError(error, config.MAX_BODY_BYTES)
+    let err = asSidecarError(error, config.MAX_BODY_BYTES)
+    // a malformed upstream body (a bad chunk size) surfaces here, not in the forward stage
+    if (err.code === 'INTERNAL_ERROR') {
+      const upstream = classifyUpstreamError(error, pool.fates)
+      if (upstream.code === 'UPSTREAM_BAD_RESPONSE') err = upstream
+    }
     if (err.code === 'INTERNAL_ERROR') logger.error({ requestId: request.id, errorCode: error.code, errorName: error.name }, 'unexpected error in the proxy')
     answerError(reply, request.record, err)
   })

@@ -82,6 +82,9 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
     }
   }
 
+  const bad = badResponse(cause, code)
+  if (bad !== undefined) return wrap('UPSTREAM_BAD_RESPONSE', `the upstream's answer is not valid HTTP: ${bad}`)
+
   if (TIMEOUTS.has(code)) {
     const what = code === 'UND_ERR_CONNECT_TIMEOUT'
       ? 'connecting to the upstream (CONNECT_TIMEOUT_MS)'
@@ -92,6 +95,42 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
     return wrap('UPSTREAM_UNREACHABLE', `the upstream could not be reached or dropped the connection before answering (${code})`)
   }
   return wrap('INTERNAL_ERROR', `the request to the upstream failed (${code || 'no code'})`)
+}
+
+/**
+ * What was wrong with an answer undici (or reply-from) could not accept, or
+ * undefined when the error is not about the answer's bytes. Found by sending
+ * bad answers from a raw TLS server to undici 7:
+ * - llhttp's refusals are HTTPParserError with `code` undefined (undici looks
+ *   the number up in a name-to-number table), the reason in the message:
+ *   "Response does not match the HTTP/1.1 protocol (Invalid header value char)";
+ * - a second Content-Length, or one that does not parse as a length, surfaces
+ *   as UND_ERR_RES_CONTENT_LENGTH_MISMATCH, as does a body cut short of it;
+ * - a header block over the limit is UND_ERR_HEADERS_OVERFLOW;
+ * - a status over 599 passes the parser and reply-from answers it with its own
+ *   FST_REPLY_FROM_BAD_GATEWAY (its only use); one under 100 trips undici's
+ *   `assert(statusCode >= 100)`.
+ * The bytes themselves (HTTPParserError's `data`) are never quoted: they are
+ * the upstream's, and may be anything.
+ */
+function badResponse (cause: ErrorLike, code: string): string | undefined {
+  const message = typeof cause.message === 'string' ? cause.message : ''
+  if (code.startsWith('HPE_') || (cause as { name?: unknown }).name === 'HTTPParserError') {
+    const reason = /\(([^()]{1,120})\)\s*$/.exec(message)?.[1]
+    return `${reason === undefined ? 'the HTTP/1.1 parser refused it' : reason.charAt(0).toLowerCase() + reason.slice(1)}${code === '' ? '' : ` (${code})`}`
+  }
+  switch (code) {
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return 'its Content-Length is invalid, given twice or does not match the body it sent (UND_ERR_RES_CONTENT_LENGTH_MISMATCH)'
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return 'its header block is larger than the limit (UND_ERR_HEADERS_OVERFLOW)'
+    case 'FST_REPLY_FROM_BAD_GATEWAY':
+      return 'its status code is not between 100 and 599'
+    case 'ERR_ASSERTION':
+      return /statusCode/.test(message) ? 'its status code is not between 100 and 599' : undefined
+    default:
+      return undefined
+  }
 }
 
 function refusedByAlert (code: string, alert: string, cause: unknown): SidecarRequestError {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs'
 import net, { isIP } from 'node:net'
 import tls, { type SecureContext } from 'node:tls'
-import { describeFsError } from '../config/load-config.js'
+import { describeFsError, readFileSafely } from '../config/read-file-safely.js'
 import { type EgressProxy, egressProxyFor } from '../config/egress-proxy.js'
 import type { Config } from '../config/schema.js'
 import { ConfigError, SidecarRequestError } from '../errors.js'
@@ -55,7 +54,7 @@ export function egressFor (config: Config, target: Target, authorization: () => 
   if (proxy.protocol === 'https:' && config.EGRESS_PROXY_CA_FILE !== undefined) {
     let pem: string
     try {
-      pem = readFileSync(config.EGRESS_PROXY_CA_FILE, 'utf8')
+      pem = readFileSafely(config.EGRESS_PROXY_CA_FILE, { encoding: 'utf8' })
     } catch (err) {
       throw new ConfigError('EGRESS_PROXY_CA_FILE', `cannot read ${config.EGRESS_PROXY_CA_FILE}: ${describeFsError(err)}`)
     }

@@ -18,7 +18,8 @@ if (docker !== undefined) {
     }
     t.match(config.User, /^[1-9]\d*(:\d+)?$/, 'a numeric, non-root user')
     t.equal(config.User, '1000:1000')
-    t.same(config.Entrypoint, ['node', '/app/bin/trulioo-mtls-sidecar.js'], 'exec form: node is PID 1 and gets SIGTERM')
+    t.same(config.Entrypoint, ['node', '--disable-sigusr1', '--', '/app/bin/trulioo-mtls-sidecar.js'],
+      'exec form: node is PID 1 and gets SIGTERM; SIGUSR1 opens no inspector; `--`: Node never reads an --env-file itself')
     t.same(config.Cmd, ['serve'])
     t.same(config.Healthcheck.Test, ['CMD', 'node', '/app/bin/trulioo-mtls-sidecar.js', 'healthcheck'], 'no shell, no curl')
     t.ok('8080/tcp' in config.ExposedPorts && '9090/tcp' in config.ExposedPorts, 'both ports exposed')

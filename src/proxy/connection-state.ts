@@ -1,0 +1,85 @@
+import type { Socket } from 'node:net'
+
+/**
+ * What the proxy knows about one inbound connection: how many of its answers
+ * are still open, and whether it is closing. RFC 9112 §9.6: once an answer
+ * says `Connection: close`, no later request on that connection is processed,
+ * so nothing is forwarded (and billed) whose answer could never be read.
+ */
+export class ConnectionState {
+  /** Requests on this connection whose answer has not closed yet. */
+  open = 0
+  /** An answer on it closes the connection: later requests are not processed. */
+  closing = false
+  /** Runs once no answer is open any more (a parse error waits for this). */
+  #onIdle: (() => void) | undefined
+
+  /** Runs `fn` once every open answer has closed (at once when none is open). */
+  whenIdle (fn: () => void): void {
+    if (this.open === 0) fn()
+    else this.#onIdle = fn
+  }
+
+  /** One answer closed. */
+  release (): void {
+    this.open--
+    if (this.open === 0 && this.#onIdle !== undefined) {
+      const fn = this.#onIdle
+      this.#onIdle = undefined
+      fn()
+    }
+  }
+}
+
+const states = new WeakMap<Socket, ConnectionState>()
+
+export function connectionOf (socket: Socket): ConnectionState {
+  let state = states.get(socket)
+  if (state === undefined) {
+    state = new ConnectionState()
+    states.set(socket, state)
+  }
+  return state
+}
+
+/**
+ * Every open connection of the proxy listener, so that a shutdown can close
+ * the ones not serving a request at once. Node's own closeIdleConnections()
+ * (which Fastify's close calls) spares a connection that has sent part of a
+ * request head, or connected and sent nothing yet: either held the process
+ * for the whole grace period, to exit 1 with "requests still in flight" and
+ * not one request in flight. A connection busy when the drain starts is ended
+ * once its last answer is written.
+ */
+export class ConnectionRegistry {
+  readonly #sockets = new Set<Socket>()
+  #draining = false
+
+  /** For the listener's 'connection' event. */
+  add (socket: Socket): void {
+    if (this.#draining) {
+      socket.destroy()
+      return
+    }
+    this.#sockets.add(socket)
+    socket.once('close', () => { this.#sockets.delete(socket) })
+  }
+
+  /** One answer on `socket` closed; while draining, an idle connection ends. */
+  released (socket: Socket | null, state: ConnectionState): void {
+    if (this.#draining && state.open === 0 && socket !== null && !socket.destroyed) socket.end(() => { socket.destroy() })
+  }
+
+  /** Closes every connection that is not serving a request, now and from now on. */
+  closeIdle (): void {
+    this.#draining = true
+    for (const socket of this.#sockets) if ((states.get(socket)?.open ?? 0) === 0) socket.destroy()
+  }
+}
+
+/** Whether a request may still have body bytes on the wire that nobody has read. */
+export function mayHaveUnreadBody (req: { headers: Record<string, string | string[] | undefined>, complete: boolean }): boolean {
+  if (req.complete) return false
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
