@@ -13,6 +13,8 @@
 
 export interface RequestErrorSpec {
   readonly status: number
+  /** The one other status the code may be answered with (EGRESS_PROXY_ERROR: 504 for a proxy that hangs). */
+  readonly otherStatus?: number
   readonly summary: string
   readonly fix: string
 }
@@ -31,7 +33,13 @@ export const REQUEST_ERRORS = {
   UPSTREAM_TIMEOUT: {
     status: 504,
     summary: 'connecting, or waiting for the upstream\'s headers or next body chunk, took too long',
-    fix: 'Raise CONNECT_TIMEOUT_MS or UPSTREAM_TIMEOUT_MS if the upstream is merely slow.'
+    fix: 'Raise CONNECT_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS (headers) or UPSTREAM_BODY_TIMEOUT_MS (between body chunks) if the upstream is merely slow; the message says which.'
+  },
+  EGRESS_PROXY_ERROR: {
+    status: 502,
+    otherStatus: 504,
+    summary: 'the egress proxy (HTTPS_PROXY / ALL_PROXY) refused the CONNECT (the message has its status: 407 credentials, 403 not allowed, 5xx), could not be reached, or failed TLS; 504 when it did not answer within CONNECT_TIMEOUT_MS',
+    fix: 'Check the proxy URL, its credentials (in the URL or EGRESS_PROXY_AUTH_FILE), and that it allows CONNECT to the Trulioo host on port 443; `check` has an "egress proxy" step.'
   },
   BODY_TOO_LARGE: {
     status: 413,
@@ -104,11 +112,13 @@ export class SidecarRequestError extends Error {
   /** UPSTREAM_TLS_ERROR only: the upstream refused our client certificate (not the other way round). */
   readonly clientCertificateRefused: boolean
 
-  constructor (code: RequestErrorCode, message: string, options?: { cause?: unknown, clientCertificateRefused?: boolean }) {
+  constructor (code: RequestErrorCode, message: string, options?: { cause?: unknown, clientCertificateRefused?: boolean, status?: number }) {
     super(message, options)
     this.name = 'SidecarRequestError'
     this.code = code
-    this.statusCode = REQUEST_ERRORS[code].status
+    const spec: RequestErrorSpec = REQUEST_ERRORS[code]
+    // only a status the registry declares for the code, so the docs table stays the whole truth
+    this.statusCode = options?.status !== undefined && options.status === spec.otherStatus ? options.status : spec.status
     this.clientCertificateRefused = options?.clientCertificateRefused ?? false
   }
 }

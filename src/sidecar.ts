@@ -4,7 +4,8 @@ import type { Logger } from 'pino'
 import { buildAdminApp } from './admin/admin-app.js'
 import { SidecarMetrics } from './admin/metrics.js'
 import { ConnectionRegistry } from './proxy/connection-state.js'
-import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles } from './config/load-config.js'
+import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
+import { upstreamTarget } from './config/egress-proxy.js'
 import type { Config } from './config/schema.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
@@ -15,7 +16,9 @@ import { AccessLog } from './proxy/access-record.js'
 import { buildProxyApp } from './proxy/proxy-app.js'
 import { Readiness } from './readiness.js'
 import { SidecarState } from './state.js'
+import { type ListeningSocket, listenOnSocket, parseSocketMode } from './unix-socket.js'
 import { runStartupCheck } from './startup-check.js'
+import { egressFor } from './upstream/connect-tunnel.js'
 import { UpstreamPool } from './upstream/upstream-pool.js'
 import { version } from './version.js'
 
@@ -36,7 +39,7 @@ export interface Sidecar {
   readonly metrics: SidecarMetrics
   readonly proxy: FastifyInstance
   readonly admin: FastifyInstance | undefined
-  /** e.g. http://127.0.0.1:8080 */
+  /** e.g. http://127.0.0.1:8080, or unix:/run/sidecar.sock with LISTEN_SOCKET */
   readonly proxyUrl: string
   /** e.g. http://127.0.0.1:9090, or undefined when ADMIN_PORT=0 */
   readonly adminUrl: string | undefined
@@ -66,19 +69,23 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   // a reload reads the identity and secret files again; other settings stay as the proxy was built
   const now = options.now ?? Date.now
   const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(now()) })
-  const pool = new UpstreamPool(config, store.identity)
+  const origin = upstreamOrigin(config)
+  // the credentials are read from the store at each new tunnel: a reload of EGRESS_PROXY_AUTH_FILE applies at once
+  const egress = egressFor(config, upstreamTarget(config), () => store.credentials.egressProxyAuthorization)
+  const pool = new UpstreamPool(config, store.identity, egress)
   store.on('identity', (identity: Identity) => { pool.use(identity) })
   const state = new SidecarState()
   const readiness = new Readiness(store, state, now)
   const metrics = new SidecarMetrics({ store, state, readiness, openConnections: () => pool.openConnections, version: version() })
 
   logIdentity(store, config, logger)
+  if (egress !== undefined) logger.info({ egressProxy: egress.proxy.shown, from: egress.proxy.variable }, `calls to ${origin.host} go through the egress proxy ${egress.proxy.shown}`)
   warnAboutExpiry(store, config, logger)
   store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, config, logger) })
   const daily = setInterval(() => { warnAboutExpiry(store, config, logger) }, DAY_MS)
   daily.unref()
 
-  if (!isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
+  if (config.LISTEN_SOCKET === undefined && !isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
     logger.warn({ host: config.LISTEN_HOST }, 'the proxy listens beyond loopback without PROXY_AUTH_TOKEN: anything that reaches this port can call Trulioo with these credentials')
   }
 
@@ -89,13 +96,21 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version() })
   let proxyUrl: string
   let adminUrl: string | undefined
+  let socket: ListeningSocket | undefined
   try {
-    proxyUrl = await listen(proxy, 'LISTEN_PORT', config.LISTEN_HOST, config.LISTEN_PORT, 'proxy')
+    if (config.LISTEN_SOCKET === undefined) {
+      proxyUrl = await listen(proxy, 'LISTEN_PORT', config.LISTEN_HOST, config.LISTEN_PORT, 'proxy')
+    } else {
+      // instead of, not as well as, LISTEN_HOST:LISTEN_PORT
+      socket = await listenOnSocket(proxy, config.LISTEN_SOCKET, parseSocketMode(config.LISTEN_SOCKET_MODE), 'proxy')
+      proxyUrl = `unix:${socket.path}`
+    }
     adminUrl = admin === undefined ? undefined : await listen(admin, 'ADMIN_PORT', config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
   } catch (err) {
     clearInterval(daily)
     store.close()
     await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy()])
+    socket?.remove()
     throw err
   }
 
@@ -126,6 +141,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
         clearInterval(daily)
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
         await proxy.close()
+        socket?.remove()
         logger.debug('proxy listener closed')
         store.close()
         await pool.close()

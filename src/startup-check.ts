@@ -33,7 +33,9 @@ export async function runStartupCheck (store: IdentityStore, pool: UpstreamPool,
         return
       }
       state.startupCheckDetail = result.detail
-      const who = result.refused === 'certificate' ? 'the client certificate was refused' : result.refused === 'credentials' ? 'the credentials were refused' : 'the upstream did not answer as expected'
+      const who = result.refused === 'certificate'
+        ? 'the client certificate was refused'
+        : result.refused === 'credentials' ? 'the credentials were refused' : result.refused === 'egress-proxy' ? 'the egress proxy failed' : 'the upstream did not answer as expected'
       logger.error({ refused: result.refused, retryInMs: delay }, `start-up check failed: ${who}: ${result.detail}`)
       if (reloaded) continue
       const controller = new AbortController()

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
+import { egressProxyFor, upstreamTarget } from '../config/egress-proxy.js'
 import type { Config } from '../config/schema.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import { daysLeft } from '../identity/load-identity.js'
@@ -43,12 +44,15 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
     return metrics.render()
   })
 
+  const egressProxy = egressProxyFor(config, upstreamTarget(config).host, upstreamTarget(config).port)
   app.get('/status', async () => {
     const { info, loadedAt } = store.identity
     const last = store.lastReload
     return {
       version: options.version,
       upstreamUrl: config.UPSTREAM_URL,
+      // the URL without userinfo: credentials never leave the identity store
+      egressProxy: egressProxy === undefined ? null : { url: egressProxy.shown, from: egressProxy.variable },
       credentials: store.authorization === undefined ? 'pass-through' : 'injected',
       ready: readiness.ready,
       certificate: {

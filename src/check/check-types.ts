@@ -2,10 +2,11 @@ import type { Socket } from 'node:net'
 import type { Agent } from 'undici'
 import type { Config } from '../config/schema.js'
 import type { Identity } from '../identity/load-identity.js'
+import type { Egress } from '../upstream/connect-tunnel.js'
 
 export type StepId =
   | 'config' | 'certificate' | 'passphrase' | 'key-match'
-  | 'dns' | 'tcp' | 'tls' | 'client-cert' | 'auth' | 'round-trip'
+  | 'dns' | 'tcp' | 'egress-proxy' | 'tls' | 'client-cert' | 'auth' | 'round-trip'
 
 /** `skip`: the step does not apply (e.g. no NAPI credentials set); it does not fail the check. */
 export type StepStatus = 'pass' | 'fail' | 'skip'
@@ -43,7 +44,9 @@ export interface CheckContext {
   port: number
   servername: string | undefined
   addresses: string[]
-  /** The address the TCP step reached; later connections go there too. */
+  /** The CONNECT proxy on the way to the upstream, or undefined when the way is direct. */
+  egress: Egress | undefined
+  /** The address the TCP step reached (the proxy's, with an egress proxy); later connections go there too. */
   address: string | undefined
   tcp: Socket | undefined
   agent: Agent | undefined

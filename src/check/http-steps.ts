@@ -48,7 +48,7 @@ export const authStep: Step = {
   title: `GET ${TEST_PATH}`,
   async run (context) {
     const fates = new SocketFates()
-    context.agent = createUpstreamAgent(context.config, context.identity, fates)
+    context.agent = createUpstreamAgent(context.config, context.identity, fates, context.egress)
     if (context.authorization === undefined) {
       return skip('no NAPI credentials are set (TRULIOO_USERNAME / TRULIOO_PASSWORD): the application\'s own Authorization passes through, so there is nothing to test')
     }

@@ -3,13 +3,16 @@ import net, { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import tls, { type PeerCertificate } from 'node:tls'
 import { classifyUpstreamError } from '../upstream/classify-error.js'
+import { openTunnel } from '../upstream/connect-tunnel.js'
 import { ADVICE } from './advice.js'
 import { type CheckContext, fail, pass, type Step, type StepOutcome } from './check-types.js'
 import { RawExchange } from './raw-exchange.js'
 import { TEST_AUTH_PATH as TEST_PATH } from '../upstream/test-authentication.js'
 
 /**
- * The path to the upstream, one layer at a time: DNS, TCP, TLS. The TLS
+ * The path to the upstream, one layer at a time: DNS, TCP, TLS (with an
+ * egress proxy, DNS and TCP reach the proxy, and egress-step.ts opens the
+ * tunnel on that socket before TLS). The TLS
  * connection is made on the very socket the TCP step opened, and is watched
  * from its first byte by a RawExchange for the client-certificate step.
  */
@@ -26,17 +29,19 @@ export const dnsStep: Step = {
   id: 'dns',
   title: 'upstream name resolves',
   async run (context) {
-    const { host } = context
+    // through an egress proxy, this machine resolves the proxy's name; the proxy resolves the upstream's
+    const host = context.egress?.proxy.host ?? context.host
+    const whose = context.egress === undefined ? '' : `the egress proxy ${host} (the proxy resolves ${context.host}): `
     if (isIP(host) !== 0) {
       context.addresses = [host]
-      return pass(`${host} is an IP address: nothing to resolve`, { addresses: [host] })
+      return pass(`${whose}${host} is an IP address: nothing to resolve`, { addresses: [host] })
     }
     try {
       const found = await lookup(host, { all: true })
       context.addresses = found.map((a) => a.address)
-      return pass(`${host} → ${context.addresses.join(', ')}`, { addresses: context.addresses })
+      return pass(`${whose}${host} → ${context.addresses.join(', ')}`, { addresses: context.addresses })
     } catch (err) {
-      return fail(`${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'error'})`, ADVICE.dns)
+      return fail(`${whose}${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'error'})`, context.egress === undefined ? ADVICE.dns : ADVICE.egressUnreachable)
     }
   }
 }
@@ -47,20 +52,23 @@ export const tcpStep: Step = {
   async run (context) {
     const tried: string[] = []
     let lastCode = ''
+    const port = context.egress?.proxy.port ?? context.port
+    const whose = context.egress === undefined ? '' : 'the egress proxy at '
     for (const address of context.addresses) {
-      const where = `${isIP(address) === 6 ? `[${address}]` : address}:${context.port}`
+      const where = `${whose}${isIP(address) === 6 ? `[${address}]` : address}:${port}`
       const started = performance.now()
       try {
-        context.tcp = await connectTcp(address, context.port, context.config.CONNECT_TIMEOUT_MS)
+        context.tcp = await connectTcp(address, port, context.config.CONNECT_TIMEOUT_MS)
         context.address = address
         const ms = Math.round(performance.now() - started)
-        return pass(`connected to ${where} in ${ms} ms`, { address, port: context.port, ms })
+        return pass(`connected to ${where} in ${ms} ms`, { address, port, ms })
       } catch (err) {
         lastCode = (err as NodeJS.ErrnoException).code ?? 'error'
         tried.push(`${where} (${lastCode === 'ECONNREFUSED' ? 'connection refused' : lastCode === 'ETIMEDOUT' ? `no answer within ${context.config.CONNECT_TIMEOUT_MS} ms` : lastCode})`)
       }
     }
-    return fail(`could not connect: ${tried.join(', ')}`, lastCode === 'ECONNREFUSED' ? ADVICE.tcpRefused : ADVICE.tcpTimeout)
+    const advice = context.egress !== undefined ? ADVICE.egressUnreachable : lastCode === 'ECONNREFUSED' ? ADVICE.tcpRefused : ADVICE.tcpTimeout
+    return fail(`could not connect: ${tried.join(', ')}`, advice)
   }
 }
 
@@ -130,9 +138,16 @@ function untrustedAdvice (code: string): string {
  * GET. Refused → the upstream requires one; answered → it does not.
  */
 async function clientCertRequired (context: CheckContext): Promise<{ value: boolean | null, text: string }> {
+  let tunnel: net.Socket | undefined
+  if (context.egress !== undefined) {
+    try {
+      tunnel = await openTunnel(context.egress, { host: context.host, port: context.port }, context.config.CONNECT_TIMEOUT_MS)
+    } catch {
+      return { value: null, text: 'whether a client certificate is required could not be told (a second tunnel was refused)' }
+    }
+  }
   const bare = new RawExchange(tls.connect({
-    host: context.address as string,
-    port: context.port,
+    ...(tunnel === undefined ? { host: context.address as string, port: context.port } : { socket: tunnel, host: context.host }),
     ...(context.servername === undefined ? {} : { servername: context.servername }),
     secureContext: tls.createSecureContext({ minVersion: 'TLSv1.2' }),
     rejectUnauthorized: false,

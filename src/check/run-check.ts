@@ -5,10 +5,13 @@ import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors, EXIT_CONFIG } from '../errors.js'
 import { basicAuthorization } from '../identity/basic-auth.js'
 import type { Identity } from '../identity/load-identity.js'
+import { egressProxyAuthorization, upstreamTarget } from '../config/egress-proxy.js'
+import { type Egress, egressFor } from '../upstream/connect-tunnel.js'
 import { ADVICE } from './advice.js'
 import { type CheckContext, type CheckReport, fail, type Step, type StepId, type StepOutcome, type StepResult } from './check-types.js'
 import { authStep, clientCertStep, roundTripStep } from './http-steps.js'
 import { certificateStep, keyMatchStep, passphraseStep } from './identity-steps.js'
+import { egressProxyStep } from './egress-step.js'
 import { dnsStep, tcpStep, tlsStep } from './network-steps.js'
 
 export interface RunCheckOptions {
@@ -23,7 +26,7 @@ export interface RunCheckOptions {
 /** The chain a person would debug by hand, in the order they would. */
 export const STEPS: readonly Step[] = [
   certificateStep, passphraseStep, keyMatchStep,
-  dnsStep, tcpStep, tlsStep, clientCertStep, authStep, roundTripStep
+  dnsStep, tcpStep, egressProxyStep, tlsStep, clientCertStep, authStep, roundTripStep
 ]
 
 /**
@@ -46,9 +49,16 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
     results.push(result(configStep, fail(lines.join('; '), ADVICE.configInvalid, { problems: lines }), started))
     return { ok: false, exitCode: EXIT_CONFIG, upstream: undefined, steps: results, notRun: STEPS.map((s) => s.id) }
   }
-  results.push(result(configStep, { status: 'pass', detail: describeConfig(config) }, started))
+  let context: CheckContext
+  try {
+    context = newContext(config, options.now ?? new Date())
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    results.push(result(configStep, fail(err.toLine(), ADVICE.configInvalid, { problems: [err.toLine()] }), started))
+    return { ok: false, exitCode: EXIT_CONFIG, upstream: undefined, steps: results, notRun: STEPS.map((s) => s.id) }
+  }
+  results.push(result(configStep, { status: 'pass', detail: describeConfig(config, context.egress) }, started))
 
-  const context = newContext(config, options.now ?? new Date())
   let notRun: StepId[] = []
   try {
     for (const [index, step] of STEPS.entries()) {
@@ -79,14 +89,16 @@ function result (step: { id: StepId, title: string }, outcome: StepOutcome, star
   return { id: step.id, title: step.title, ...outcome, durationMs: Math.round(performance.now() - started) }
 }
 
-function describeConfig (config: Config): string {
+function describeConfig (config: Config, egress: Egress | undefined): string {
   const identity = config.TLS_PFX_FILE !== undefined ? `PKCS#12 ${config.TLS_PFX_FILE}` : `${config.TLS_CERT_FILE as string} + ${config.TLS_KEY_FILE as string}`
   const credentials = config.TRULIOO_USERNAME === undefined ? 'none (pass-through)' : 'NAPI username and password set'
-  return `upstream ${config.UPSTREAM_URL}; identity ${identity}; credentials: ${credentials}`
+  const way = egress === undefined ? '' : `; through the egress proxy ${egress.proxy.shown} (${egress.proxy.variable})`
+  return `upstream ${config.UPSTREAM_URL}; identity ${identity}; credentials: ${credentials}${way}`
 }
 
 function newContext (config: Config, now: Date): CheckContext {
   const origin = upstreamOrigin(config)
+  const proxyAuthorization = egressProxyAuthorization(config)
   return {
     now,
     config,
@@ -96,6 +108,7 @@ function newContext (config: Config, now: Date): CheckContext {
     port: origin.port === '' ? 443 : Number(origin.port),
     servername: upstreamServername(config),
     addresses: [],
+    egress: egressFor(config, upstreamTarget(config), () => proxyAuthorization),
     address: undefined,
     tcp: undefined,
     agent: undefined,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import envSchema from 'env-schema'
 import { ConfigError, ConfigErrors } from '../errors.js'
+import { applyProxyAliases, checkEgressProxy } from './egress-proxy.js'
 import { describeFsError, readFileSafely } from './read-file-safely.js'
 import { type Config, CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES, freshSchema } from './schema.js'
 
@@ -63,6 +64,7 @@ function pickKnown (source: NodeJS.ProcessEnv): Raw {
     const value = source[name]
     if (typeof value === 'string') out[name] = value
   }
+  applyProxyAliases(source, out)
   return out
 }
 
@@ -83,8 +85,8 @@ function resolveSecretFile (raw: Raw, name: string, problems: ConfigError[]): vo
   }
 }
 
-/** The secrets a reload reads again from their `_FILE`s: the identity's and the NAPI credentials. */
-const RELOADED_SECRETS = ['TLS_PASSPHRASE', 'TRULIOO_USERNAME', 'TRULIOO_PASSWORD'] as const
+/** The secrets a reload reads again from their `_FILE`s: the identity's, the NAPI and the egress proxy credentials. */
+const RELOADED_SECRETS = ['TLS_PASSPHRASE', 'TRULIOO_USERNAME', 'TRULIOO_PASSWORD', 'EGRESS_PROXY_AUTH'] as const
 
 /**
  * The configuration a reload uses: every setting as it was at start-up (the
@@ -200,6 +202,7 @@ function checkRelations (config: Config, problems: ConfigError[]): void {
       problems.push(new ConfigError('TLS_SERVERNAME', 'must be a valid host name: letters, digits and hyphens in dot-separated labels of 1 to 63 characters'))
     }
   }
+  checkEgressProxy(config, problems)
 }
 
 function checkUpstreamUrl (value: string, problems: ConfigError[]): void {

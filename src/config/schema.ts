@@ -9,11 +9,19 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 export const DEFAULT_UPSTREAM_URL = 'https://mtls.primary.prod.trulioo.com'
 export const DEFAULT_LISTEN_HOST = '127.0.0.1'
 export const DEFAULT_LISTEN_PORT = 8080
+export const DEFAULT_LISTEN_SOCKET_MODE = '0660'
 export const DEFAULT_ADMIN_HOST = '127.0.0.1'
 export const DEFAULT_ADMIN_PORT = 9090
 export const DEFAULT_UPSTREAM_CONNECTIONS = 64
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000
+/**
+ * Trulioo documents that a synchronous verification may take up to 120 s; a
+ * 504 sooner cuts a call Trulioo goes on processing and billing, and invites
+ * the application to send it again. 130 s leaves room for the network.
+ */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 130_000
+/** Between two body chunks: a download that stalls is still cut promptly. */
+export const DEFAULT_UPSTREAM_BODY_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 export const DEFAULT_LOG_LEVEL = 'info'
 export const DEFAULT_CERT_EXPIRY_WARN_DAYS = 30
@@ -35,13 +43,17 @@ export const MAX_URL_LENGTH = 2048
 /** PATH_MAX on Linux. */
 export const MAX_PATH_LENGTH = 4096
 export const MAX_SECRET_LENGTH = 4096
+/** sun_path holds 108 bytes on Linux, the terminating NUL included. */
+export const MAX_SOCKET_PATH_LENGTH = 107
+export const MAX_NO_PROXY_LENGTH = 8192
 
 /** Settings whose value is a secret: each may instead come from `<NAME>_FILE`. */
 export const SECRET_VARIABLES = [
   'TLS_PASSPHRASE',
   'TRULIOO_USERNAME',
   'TRULIOO_PASSWORD',
-  'PROXY_AUTH_TOKEN'
+  'PROXY_AUTH_TOKEN',
+  'EGRESS_PROXY_AUTH'
 ] as const
 export type SecretVariable = typeof SECRET_VARIABLES[number]
 
@@ -65,6 +77,17 @@ export const ConfigSchema = Type.Object({
   }),
   LISTEN_HOST: host(DEFAULT_LISTEN_HOST, 'address of the proxy listener; beyond loopback only on purpose (a warning is logged without PROXY_AUTH_TOKEN)'),
   LISTEN_PORT: port(DEFAULT_LISTEN_PORT, 'port of the proxy listener (0 picks a free one)'),
+  LISTEN_SOCKET: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: MAX_SOCKET_PATH_LENGTH,
+    description: 'path of a UNIX socket to listen on instead of LISTEN_HOST:LISTEN_PORT (a stale socket file is replaced, anything else at the path is refused; removed on a clean exit)'
+  })),
+  LISTEN_SOCKET_MODE: Type.String({
+    maxLength: 5,
+    pattern: '^(0o?)?[0-7]{3}$',
+    default: DEFAULT_LISTEN_SOCKET_MODE,
+    description: 'file mode of LISTEN_SOCKET, in octal: who on this host may connect (0660: the owner and its group)'
+  }),
   ADMIN_HOST: host(DEFAULT_ADMIN_HOST, 'address of the admin listener (/livez, /readyz, /metrics, /status)'),
   ADMIN_PORT: port(DEFAULT_ADMIN_PORT, 'port of the admin listener; 0 turns it off'),
   TLS_CERT_FILE: file('PEM client certificate issued by Trulioo, followed by its chain if any'),
@@ -78,6 +101,24 @@ export const ConfigSchema = Type.Object({
     maxLength: MAX_HOST_LENGTH,
     description: 'SNI and the name checked in the upstream certificate (default: the host of UPSTREAM_URL)'
   })),
+  HTTPS_PROXY: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: MAX_URL_LENGTH,
+    description: 'HTTP CONNECT proxy every call to Trulioo goes through (also `https_proxy`, which wins, as in curl): http://host:port or https://host:port, optionally with user:password@; the TLS session with Trulioo runs end to end inside the tunnel'
+  })),
+  ALL_PROXY: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: MAX_URL_LENGTH,
+    description: 'the proxy used when HTTPS_PROXY is unset (also `all_proxy`); HTTP_PROXY is for plain-http URLs and is never used'
+  })),
+  NO_PROXY: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: MAX_NO_PROXY_LENGTH,
+    description: 'hosts reached directly, with curl\'s rules (also `no_proxy`): comma list of names (each matching its subdomains too, with or without a leading dot), IP addresses, CIDR ranges, `*` for all; `host:port` matches that port only'
+  })),
+  EGRESS_PROXY_AUTH: secret('user:password for the egress proxy, sent as `Proxy-Authorization: Basic` on the CONNECT only (never to Trulioo); instead of credentials in the proxy URL; its _FILE is read again on reload'),
+  EGRESS_PROXY_AUTH_FILE: secretFile('EGRESS_PROXY_AUTH'),
+  EGRESS_PROXY_CA_FILE: file('PEM CA bundle trusted for an https:// egress proxy, in addition to the built-in roots'),
   TRULIOO_USERNAME: secret('NAPI username, injected as Basic auth (with TRULIOO_PASSWORD; neither: the app\'s own Authorization passes through)'),
   TRULIOO_USERNAME_FILE: secretFile('TRULIOO_USERNAME'),
   TRULIOO_PASSWORD: secret('NAPI password, injected as Basic auth'),
@@ -86,7 +127,8 @@ export const ConfigSchema = Type.Object({
   PROXY_AUTH_TOKEN_FILE: secretFile('PROXY_AUTH_TOKEN'),
   UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', MAX_UPSTREAM_CONNECTIONS),
   CONNECT_TIMEOUT_MS: positive(DEFAULT_CONNECT_TIMEOUT_MS, 'time allowed to connect to the upstream, TLS handshake included', MAX_TIMER_MS),
-  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers, and between two body chunks', MAX_TIMER_MS),
+  UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers; above 120 s because Trulioo says a synchronous verification may take up to 2 minutes, and a 504 sooner cuts a call Trulioo still processes and bills', MAX_TIMER_MS),
+  UPSTREAM_BODY_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_BODY_TIMEOUT_MS, 'time allowed between two chunks of the upstream\'s response body, separate from UPSTREAM_TIMEOUT_MS so that a stalled download is still cut promptly', MAX_TIMER_MS),
   MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed', MAX_BODY_BYTES_LIMIT),
   CERT_WATCH: Type.Boolean({
     default: true,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors } from '../errors.js'
+import { egressProxyAuthorization } from '../config/egress-proxy.js'
 import { basicAuthorization } from './basic-auth.js'
 import { type Identity, loadIdentity } from './load-identity.js'
 import { watchedPaths } from './watched-paths.js'
@@ -24,6 +25,8 @@ export interface IdentityStoreOptions {
 export interface Credentials {
   /** The Basic `Authorization` value, or undefined when none is configured. */
   readonly authorization: string | undefined
+  /** The Basic `Proxy-Authorization` value for the egress proxy's CONNECT, or undefined. */
+  readonly egressProxyAuthorization: string | undefined
 }
 
 interface Loaded {
@@ -94,7 +97,7 @@ export class IdentityStore extends EventEmitter {
   #load (config: Config): Loaded {
     const now = this.#options.now?.()
     const identity = loadIdentity(config, { ...(now === undefined ? {} : { now }), ...(this.#options.warn === undefined ? {} : { warn: this.#options.warn }) })
-    return { config, identity, credentials: { authorization: basicAuthorization(config) } }
+    return { config, identity, credentials: { authorization: basicAuthorization(config), egressProxyAuthorization: egressProxyAuthorization(config) } }
   }
 }
 

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js'
 export function watchedPaths (config: Config): string[] {
   return [
     config.TLS_CERT_FILE, config.TLS_KEY_FILE, config.TLS_PFX_FILE, config.TLS_CA_FILE,
-    config.TLS_PASSPHRASE_FILE, config.TRULIOO_USERNAME_FILE, config.TRULIOO_PASSWORD_FILE
+    config.TLS_PASSPHRASE_FILE, config.TRULIOO_USERNAME_FILE, config.TRULIOO_PASSWORD_FILE,
+    config.EGRESS_PROXY_AUTH_FILE
   ].filter((p): p is string => p !== undefined)
 }

@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls'
  * A mock of Trulioo's mTLS endpoint. It demands a client certificate from the
  * CA it is given and Basic credentials, and answers the two calls every
  * integration starts with. Under `/__mock/` it has helpers for tests: echo,
- * a chosen status, slow and hanging answers, downloads of any size.
+ * a chosen status, slow, pausing and hanging answers, downloads of any size.
  *
  * It records what it saw (method, path, headers, the client certificate's
  * serial, bytes received) so tests can assert on the upstream side.
@@ -161,6 +161,15 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(Number(arg) * 2) })
         res.write(patternBytes(0, Number(arg)))
         return
+      case 'pause': {
+        // headers and half the body at once, then `arg` ms of silence, then the rest
+        const half = 1000
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(half * 2) })
+        res.write(patternBytes(0, half))
+        await new Promise((resolve) => setTimeout(resolve, Number(arg)))
+        res.end(patternBytes(half, half))
+        return
+      }
       case 'download': {
         const total = Number(arg)
         const chunked = url.searchParams.get('chunked') === '1'

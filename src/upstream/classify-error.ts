@@ -86,8 +86,10 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
   if (bad !== undefined) return wrap('UPSTREAM_BAD_RESPONSE', `the upstream's answer is not valid HTTP: ${bad}`)
 
   if (TIMEOUTS.has(code)) {
-    const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connecting to the upstream' : code === 'UND_ERR_BODY_TIMEOUT' ? 'the upstream\'s next body chunk' : 'the upstream\'s response'
-    return wrap('UPSTREAM_TIMEOUT', `timed out waiting for ${what} (${code})`)
+    const what = code === 'UND_ERR_CONNECT_TIMEOUT'
+      ? 'connecting to the upstream (CONNECT_TIMEOUT_MS)'
+      : code === 'UND_ERR_BODY_TIMEOUT' ? 'the upstream\'s next body chunk (UPSTREAM_BODY_TIMEOUT_MS)' : 'the upstream\'s response (UPSTREAM_TIMEOUT_MS)'
+    return wrap('UPSTREAM_TIMEOUT', `timed out waiting for ${what}, ${code}`)
   }
   if (UNREACHABLE.has(code)) {
     return wrap('UPSTREAM_UNREACHABLE', `the upstream could not be reached or dropped the connection before answering (${code})`)

@@ -23,8 +23,8 @@ export async function callTestAuthentication (
 
 export interface TestAuthResult {
   readonly ok: boolean
-  /** Who refused: the TLS layer (certificate), NAPI (credentials) or neither (upstream). */
-  readonly refused?: 'certificate' | 'credentials' | 'upstream'
+  /** Who refused: the TLS layer (certificate), NAPI (credentials), the egress proxy, or neither (upstream). */
+  readonly refused?: 'certificate' | 'credentials' | 'egress-proxy' | 'upstream'
   readonly detail: string
 }
 
@@ -41,6 +41,7 @@ export async function testAuthentication (
     return { ok: false, refused: 'upstream', detail: `the upstream answered HTTP ${status}` }
   } catch (err) {
     const classified = classifyUpstreamError(err, pool.fates)
-    return { ok: false, refused: classified.clientCertificateRefused ? 'certificate' : 'upstream', detail: classified.message }
+    const refused = classified.clientCertificateRefused ? 'certificate' : classified.code === 'EGRESS_PROXY_ERROR' ? 'egress-proxy' : 'upstream'
+    return { ok: false, refused, detail: classified.message }
   }
 }

@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls'
 import { buildConnector } from 'undici'
+import { type Egress, openTunnel } from './connect-tunnel.js'
 
 /**
  * What happened to one upstream socket, kept a few seconds after it closed so
@@ -54,12 +55,25 @@ export class SocketFates {
   }
 }
 
-/** undici's own connector, with each new socket's fate recorded. */
-export function createTlsConnector (options: buildConnector.BuildOptions, fates: SocketFates): buildConnector.connector {
+/**
+ * undici's own connector, with each new socket's fate recorded. With an
+ * egress proxy, each new socket is first a CONNECT tunnel, and undici's TLS
+ * runs over it (its `httpSocket`): the same context, name, verification and
+ * session cache, and the result is pooled as any other connection.
+ */
+export function createTlsConnector (options: buildConnector.BuildOptions, fates: SocketFates, egress?: Egress): buildConnector.connector {
   const base = buildConnector(options)
-  return (connectOptions, callback) => base(connectOptions, (err, socket) => {
-    if (err !== null) return callback(err, null)
-    fates.track(socket as TLSSocket)
-    callback(null, socket)
-  })
+  return (connectOptions, callback) => {
+    const done: buildConnector.Callback = (err, socket) => {
+      if (err !== null) return callback(err, null)
+      fates.track(socket as TLSSocket)
+      callback(null, socket)
+    }
+    if (egress === undefined) return base(connectOptions, done)
+    const target = { host: connectOptions.hostname.replace(/^\[|\]$/g, ''), port: connectOptions.port === '' ? 443 : Number(connectOptions.port) }
+    openTunnel(egress, target, options.timeout ?? 10_000).then(
+      (tunnel) => { base({ ...connectOptions, httpSocket: tunnel }, done) },
+      (err: Error) => { callback(err, null) }
+    )
+  }
 }

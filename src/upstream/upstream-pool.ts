@@ -1,5 +1,6 @@
 import type { Agent } from 'undici'
 import type { Config } from '../config/schema.js'
+import type { Egress } from './connect-tunnel.js'
 import { type ClientTls, createUpstreamAgent } from './create-agent.js'
 import { RotatingDispatcher } from './rotating-dispatcher.js'
 import { SocketFates } from './tls-connector.js'
@@ -15,13 +16,16 @@ export class UpstreamPool {
   /** What happened to each recent socket, to tell a refused certificate from a reset. */
   readonly fates = new SocketFates()
   readonly #config: Config
+  readonly #egress: Egress | undefined
   #agent: Agent
   #openConnections = 0
   #closed = false
   readonly #retiring = new Set<Promise<void>>()
 
-  constructor (config: Config, tls: ClientTls) {
+  /** `egress`: the CONNECT tunnel every connection takes, or undefined to go direct. */
+  constructor (config: Config, tls: ClientTls, egress?: Egress) {
     this.#config = config
+    this.#egress = egress
     this.#agent = this.#build(tls)
     this.dispatcher = new RotatingDispatcher(this.#agent)
   }
@@ -53,7 +57,7 @@ export class UpstreamPool {
   }
 
   #build (tls: ClientTls): Agent {
-    const agent = createUpstreamAgent(this.#config, tls, this.fates)
+    const agent = createUpstreamAgent(this.#config, tls, this.fates, this.#egress)
     agent.on('connect', () => { this.#openConnections++ })
     agent.on('disconnect', () => { this.#openConnections-- })
     return agent

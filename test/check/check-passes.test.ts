@@ -10,8 +10,9 @@ t.test('check passes end to end against the mock upstream', async (t) => {
   t.ok(report.ok, JSON.stringify(report.steps, null, 2))
   t.equal(report.exitCode, 0)
   t.same(report.steps.map((s) => s.id),
-    ['config', 'certificate', 'passphrase', 'key-match', 'dns', 'tcp', 'tls', 'client-cert', 'auth', 'round-trip'])
-  t.ok(report.steps.every((s) => s.status === 'pass'))
+    ['config', 'certificate', 'passphrase', 'key-match', 'dns', 'tcp', 'egress-proxy', 'tls', 'client-cert', 'auth', 'round-trip'])
+  t.ok(report.steps.every((s) => s.status === (s.id === 'egress-proxy' ? 'skip' : 'pass')))
+  t.match(report.steps.find((s) => s.id === 'egress-proxy')?.detail, /HTTPS_PROXY and ALL_PROXY are unset/, 'no proxy: the step says so')
   const byId = Object.fromEntries(report.steps.map((s) => [s.id, s]))
   t.match(byId.certificate?.detail, /CN=client\.test\.example, issued by CN=Sidecar Test CA, \d+ days left/)
   t.match(byId.tls?.detail, /TLSv1\.3/)
@@ -42,7 +43,7 @@ t.test('the check command prints a ✔ line per step and exits 0; --json gives o
   t.equal(json.exitCode, 0)
   const report = JSON.parse(json.out()) as { ok: boolean, steps: Array<{ id: string, status: string }> }
   t.equal(report.ok, true)
-  t.equal(report.steps.length, 10)
+  t.equal(report.steps.length, 11, 'the egress proxy step is listed, skipped')
 
   const failed = await runCli(memoryIo({ ...env, TRULIOO_PASSWORD: 'wrong' }), ['check', '--json', '--config-file', empty])
   t.equal(failed.exitCode, 1)

@@ -28,7 +28,7 @@ t.test('the binary: check runs every step, prints one JSON document and exits 0 
   t.equal(good.code, 0, good.stdout + good.stderr)
   const report = JSON.parse(good.stdout) as { ok: boolean, steps: Array<{ id: string, status: string, detail: string }> }
   t.equal(report.ok, true)
-  t.equal(report.steps.length, 10)
+  t.equal(report.steps.length, 11, 'ten steps and the egress proxy step, skipped')
   t.match(report.steps.find((s) => s.id === 'auth')?.detail, /HTTP 200 "Hello demo-user"/)
 })
 

@@ -2,12 +2,12 @@ import t from 'tap'
 import { request } from 'undici'
 import { client, startMock, startProxy } from '../../helpers/harness.js'
 
-// UPSTREAM_TIMEOUT_MS also bounds the wait between two body chunks. Once the
+// UPSTREAM_BODY_TIMEOUT_MS bounds the wait between two body chunks. Once the
 // answer has begun, the only honest signal left is to cut it: the application
 // must see a truncated response, never a complete-looking one, and never hang.
-t.test('an upstream that stops midway through its body is cut after UPSTREAM_TIMEOUT_MS', async (t) => {
+t.test('an upstream that stops midway through its body is cut after UPSTREAM_BODY_TIMEOUT_MS', async (t) => {
   const mock = await startMock(t)
-  const { url, logs } = await startProxy(t, mock, { UPSTREAM_TIMEOUT_MS: '400' })
+  const { url, logs } = await startProxy(t, mock, { UPSTREAM_BODY_TIMEOUT_MS: '400' })
   const res = await request(`${url}/__mock/stall/1000`, { dispatcher: client(t) })
   t.equal(res.statusCode, 200, 'the upstream\'s status had already gone out')
   t.equal(res.headers['content-length'], '2000')
