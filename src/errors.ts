@@ -89,12 +89,12 @@ export const REQUEST_ERRORS = {
   UPSTREAM_BUSY: {
     status: 503,
     summary: 'every upstream connection stayed busy and none freed up in time for this request',
-    fix: 'Raise UPSTREAM_CONNECTIONS, or look for slow requests or uploads holding the connections (the access lines show their durations).'
+    fix: 'Raise UPSTREAM_CONNECTIONS (or UPSTREAM_QUEUE_TIMEOUT_MS), or look for slow requests or uploads holding the connections (the access lines show their durations).'
   },
   CLIENT_TIMEOUT: {
     status: 408,
     summary: 'the application\'s request body stalled: nothing arrived for too long',
-    fix: 'Check the application (or anything between it and the sidecar) for an upload that stops midway; send the body without pauses.'
+    fix: 'Check the application (or anything between it and the sidecar) for an upload that stops midway; send the body without pauses longer than CLIENT_BODY_TIMEOUT_MS.'
   },
   INTERNAL_ERROR: {
     status: 500,

@@ -8,7 +8,20 @@ import type { SocketFates } from '../upstream/tls-connector.js'
 import type { AccessRecord } from './access-record.js'
 import { ALLOWED_METHODS } from './admit.js'
 import { answerError } from './answer-errors.js'
+import { Deadlines, sweepPeriod } from './deadlines.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js'
+
+/** How long each phase of an exchange may take (ms). */
+export interface ForwardLimits {
+  /** Waiting for a free upstream connection (UPSTREAM_QUEUE_TIMEOUT_MS). */
+  readonly queueMs: number
+  /** The application's request body sending nothing (CLIENT_BODY_TIMEOUT_MS). */
+  readonly clientBodyMs: number
+  /** The upstream's final response headers, 1xx answers or not (UPSTREAM_TIMEOUT_MS). */
+  readonly headersMs: number
+  /** UPSTREAM_CONNECTIONS, for the message. */
+  readonly connections: number
+}
 
 /** The record rides to the dispatcher on the headers object; undici reads only string keys. */
 const kRecord = Symbol('sidecar.accessRecord')
@@ -19,6 +32,7 @@ export interface ForwardOptions {
   readonly origin: URL
   readonly servername: string | undefined
   readonly maxBodyBytes: number
+  readonly limits: ForwardLimits
   /** The pool's dispatcher, which follows identity reloads. */
   readonly dispatcher: Dispatcher
   readonly fates: SocketFates
@@ -36,7 +50,7 @@ export interface ForwardOptions {
  */
 export async function registerForward (app: FastifyInstance, options: ForwardOptions): Promise<void> {
   const { origin, servername, logger } = options
-  const dispatcher = new MeteringDispatcher(options.dispatcher, options.maxBodyBytes, (record, error) => {
+  const dispatcher = new MeteringDispatcher(options.dispatcher, options.maxBodyBytes, options.limits, (record, error) => {
     // the upstream's body failed after its headers went out, e.g. UND_ERR_BODY_TIMEOUT
     const failure = classifyUpstreamError(error, options.fates, servername)
     if (failure.code === 'INTERNAL_ERROR' || record.errorCode !== undefined) return // not the upstream's doing (e.g. the app went away)
@@ -93,20 +107,24 @@ type BodyFailure = (record: AccessRecord, error: Error) => void
 /** Hands each request to the pool, wrapped so that its record sees the exchange. */
 class MeteringDispatcher extends Dispatcher {
   readonly #pool: Dispatcher
-  readonly #maxBodyBytes: number
-  readonly #onBodyFailure: BodyFailure
+  readonly #settings: MeterSettings
 
-  constructor (pool: Dispatcher, maxBodyBytes: number, onBodyFailure: BodyFailure) {
+  constructor (pool: Dispatcher, maxBodyBytes: number, limits: ForwardLimits, onBodyFailure: BodyFailure) {
     super()
     this.#pool = pool
-    this.#maxBodyBytes = maxBodyBytes
-    this.#onBodyFailure = onBodyFailure
+    this.#settings = {
+      maxBodyBytes,
+      limits,
+      onBodyFailure,
+      deadlines: new Deadlines(sweepPeriod(limits.queueMs, limits.clientBodyMs, limits.headersMs))
+    }
   }
 
   override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const record = (options.headers as RecordedHeaders | undefined)?.[kRecord]
     if (record === undefined) return this.#pool.dispatch(options, handler)
-    return this.#pool.dispatch(options, new MeteredHandler(handler as LegacyHandler, record, this.#maxBodyBytes, this.#onBodyFailure) as unknown as Dispatcher.DispatchHandler)
+    const hasBody = options.body !== undefined && options.body !== null
+    return this.#pool.dispatch(options, new MeteredHandler(handler as LegacyHandler, record, hasBody, this.#settings) as unknown as Dispatcher.DispatchHandler)
   }
 
   override close (): Promise<void>
@@ -143,29 +161,71 @@ interface LegacyHandler {
   onRequestSent?: () => void
 }
 
+interface MeterSettings {
+  readonly maxBodyBytes: number
+  readonly limits: ForwardLimits
+  readonly onBodyFailure: BodyFailure
+  readonly deadlines: Deadlines
+}
+
+const enum Phase { Queued, Sending, Waiting, Answered, Done }
+
 /**
  * Counts the bytes each way as undici writes and reads them, times the
- * upstream's answer, and aborts a streamed request body once it passes
- * MAX_BODY_BYTES (a declared Content-Length over it never gets this far).
+ * upstream's answer, aborts a streamed request body once it passes
+ * MAX_BODY_BYTES (a declared Content-Length over it never gets this far), and
+ * holds each phase to its deadline: waiting for a connection (UPSTREAM_BUSY,
+ * never sent), the application's body going quiet (CLIENT_TIMEOUT), the
+ * upstream's final headers even under a stream of 1xx answers
+ * (UPSTREAM_TIMEOUT; undici's own timer restarts on each 1xx).
  */
 class MeteredHandler implements LegacyHandler {
   readonly #inner: LegacyHandler
   readonly #record: AccessRecord
-  readonly #maxBodyBytes: number
-  readonly #onBodyFailure: BodyFailure
+  readonly #hasBody: boolean
+  readonly #settings: MeterSettings
   readonly #sentAt = performance.now()
   #abort: ((err?: Error) => void) | undefined
-  #answered = false
+  #phase = Phase.Queued
+  deadline: number
 
-  constructor (inner: LegacyHandler, record: AccessRecord, maxBodyBytes: number, onBodyFailure: BodyFailure) {
+  constructor (inner: LegacyHandler, record: AccessRecord, hasBody: boolean, settings: MeterSettings) {
     this.#inner = inner
     this.#record = record
-    this.#maxBodyBytes = maxBodyBytes
-    this.#onBodyFailure = onBodyFailure
+    this.#hasBody = hasBody
+    this.#settings = settings
+    this.deadline = this.#sentAt + settings.limits.queueMs
+    settings.deadlines.track(this)
+  }
+
+  expire (): void {
+    const { limits } = this.#settings
+    if (this.#phase === Phase.Queued) {
+      // never handed to a connection: answer now, and drop it when undici gets to it
+      this.#phase = Phase.Done
+      this.#inner.onError?.(new SidecarRequestError('UPSTREAM_BUSY',
+        `no upstream connection freed up within UPSTREAM_QUEUE_TIMEOUT_MS (${limits.queueMs} ms): all ${limits.connections} UPSTREAM_CONNECTIONS are busy; the request was not sent`))
+    } else if (this.#phase === Phase.Sending) {
+      this.#abort?.(new SidecarRequestError('CLIENT_TIMEOUT', `the request body sent nothing for CLIENT_BODY_TIMEOUT_MS (${limits.clientBodyMs} ms); the upstream request was aborted`))
+    } else if (this.#phase === Phase.Waiting) {
+      this.#abort?.(new SidecarRequestError('UPSTREAM_TIMEOUT', `timed out waiting for the upstream's response headers (UPSTREAM_TIMEOUT_MS, ${limits.headersMs} ms)`))
+    }
+  }
+
+  #finish (): void {
+    this.#phase = Phase.Done
+    this.#settings.deadlines.untrack(this)
   }
 
   onConnect (abort: (err?: Error) => void, context?: unknown): void {
+    if (this.#phase === Phase.Done) {
+      abort(new SidecarRequestError('UPSTREAM_BUSY', 'given up while waiting for a connection'))
+      return
+    }
     this.#abort = abort
+    const { limits } = this.#settings
+    this.#phase = this.#hasBody ? Phase.Sending : Phase.Waiting
+    this.deadline = performance.now() + (this.#hasBody ? limits.clientBodyMs : limits.headersMs)
     this.#inner.onConnect?.(abort, context)
   }
 
@@ -173,20 +233,31 @@ class MeteredHandler implements LegacyHandler {
     const record = this.#record
     // undici 7 passes the chunk written (its type declarations still say a size)
     record.bytesIn += typeof chunk === 'number' ? chunk : chunk.length
-    if (record.bytesIn > this.#maxBodyBytes) {
-      this.#abort?.(new SidecarRequestError('BODY_TOO_LARGE', `the request body is larger than MAX_BODY_BYTES (${this.#maxBodyBytes})`))
+    if (record.bytesIn > this.#settings.maxBodyBytes) {
+      this.#abort?.(new SidecarRequestError('BODY_TOO_LARGE', `the request body is larger than MAX_BODY_BYTES (${this.#settings.maxBodyBytes})`))
       return
     }
+    if (this.#phase === Phase.Sending) this.deadline = performance.now() + this.#settings.limits.clientBodyMs
     this.#inner.onBodySent?.(chunk)
   }
 
-  onRequestSent (): void { this.#inner.onRequestSent?.() }
+  onRequestSent (): void {
+    if (this.#phase === Phase.Sending) {
+      this.#phase = Phase.Waiting
+      this.deadline = performance.now() + this.#settings.limits.headersMs
+    }
+    this.#inner.onRequestSent?.()
+  }
+
   onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.#phase === Phase.Done) return false
     // 1xx answers come here too; the time that counts is to the final one
     if (statusCode >= 200) {
-      this.#answered = true
+      // from here the body timeout is undici's (UPSTREAM_BODY_TIMEOUT_MS)
+      this.#settings.deadlines.untrack(this)
+      this.#phase = Phase.Answered
       this.#record.upstreamMs = performance.now() - this.#sentAt
     }
     return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
@@ -197,10 +268,16 @@ class MeteredHandler implements LegacyHandler {
     return this.#inner.onData?.(chunk) ?? true
   }
 
-  onComplete (trailers: Buffer[] | null): void { this.#inner.onComplete?.(trailers) }
+  onComplete (trailers: Buffer[] | null): void {
+    this.#finish()
+    this.#inner.onComplete?.(trailers)
+  }
 
   onError (err: Error): void {
-    if (this.#answered) this.#onBodyFailure(this.#record, err)
+    const phase = this.#phase
+    this.#finish()
+    if (phase === Phase.Done) return // already answered (UPSTREAM_BUSY)
+    if (phase === Phase.Answered) this.#settings.onBodyFailure(this.#record, err)
     this.#inner.onError?.(err)
   }
 

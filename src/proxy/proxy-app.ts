@@ -193,6 +193,12 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     origin: upstreamOrigin(config),
     servername: upstreamServername(config),
     maxBodyBytes: config.MAX_BODY_BYTES,
+    limits: {
+      queueMs: config.UPSTREAM_QUEUE_TIMEOUT_MS,
+      clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS,
+      headersMs: config.UPSTREAM_TIMEOUT_MS,
+      connections: config.UPSTREAM_CONNECTIONS
+    },
     dispatcher: pool.dispatcher,
     fates: pool.fates,
     authorization: () => store.authorization,

@@ -1,0 +1,22 @@
+import t from 'tap'
+import { call, client, startMock, startProxy } from '../../helpers/harness.js'
+
+// A request that finds every upstream connection busy waits at most
+// UPSTREAM_QUEUE_TIMEOUT_MS, then gets 503 UPSTREAM_BUSY; it was never sent.
+t.test('with the only connection busy, a second request gets 503 UPSTREAM_BUSY and never reaches the upstream', async (t) => {
+  const mock = await startMock(t)
+  const { url } = await startProxy(t, mock, { UPSTREAM_CONNECTIONS: '1', UPSTREAM_QUEUE_TIMEOUT_MS: '300' })
+  const app = client(t)
+  const holding = call(app, `${url}/__mock/slow/2500`)
+  // wait until the first request holds the connection
+  for (let i = 0; i < 200 && mock.stats.connections === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  const started = Date.now()
+  const busy = await call(app, `${url}/__mock/echo`, { headers: { 'x-request-id': 'waiting' } })
+  t.equal(busy.status, 503)
+  t.equal(busy.headers['x-sidecar-error'], 'UPSTREAM_BUSY')
+  t.match(busy.json().error.message, /UPSTREAM_QUEUE_TIMEOUT_MS/)
+  t.ok(Date.now() - started < 2_400, 'answered before the busy connection freed up')
+  t.equal((await holding).status, 200, 'the request holding the connection still gets its answer')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.same(mock.requests.filter((r) => r.path === '/__mock/echo'), [], 'the refused request was never sent')
+})
