@@ -33,6 +33,8 @@ export function createLogger (level: string, destination: DestinationStream = st
     level,
     base: { name: 'trulioo-mtls-sidecar' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"info", as log shippers and dashboards expect, not pino's 30
+    formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
       // method and url only, as Fastify's own logger does: never headers

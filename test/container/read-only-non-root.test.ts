@@ -36,7 +36,7 @@ if (docker !== undefined) {
     t.equal(ready.code, 0, `healthcheck --ready: ${ready.stdout}${ready.stderr}`)
 
     const logs = await logLines(docker, name)
-    t.ok(logs.some((l) => l.level === 40 && /beyond loopback without PROXY_AUTH_TOKEN/.test(String(l.msg))),
+    t.ok(logs.some((l) => l.level === 'warn' && /beyond loopback without PROXY_AUTH_TOKEN/.test(String(l.msg))),
       'warns that the proxy listens beyond loopback without a token')
     t.notMatch(JSON.stringify(logs), /demo-password|demo-passphrase/, 'no secret in the log')
 

@@ -38,7 +38,7 @@ t.test('a bad new key or a half-written certificate keeps the old identity servi
   const status = (await call(http, `${sidecar.adminUrl as string}/status`)).json()
   t.equal(status.lastReload.outcome, 'failure')
   t.equal(status.certificate.serialNumber, oldSerial)
-  const errors = logs.lines.filter((l) => l.level === 50 && /reload failed/.test(String(l.msg)))
+  const errors = logs.lines.filter((l) => l.level === 'error' && /reload failed/.test(String(l.msg)))
   t.equal(errors.length, 2, 'one clear error line per failed reload')
 
   // 3. the good pair, written key first then certificate

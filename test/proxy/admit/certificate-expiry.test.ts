@@ -8,7 +8,7 @@ t.test('a certificate expiring within CERT_EXPIRY_WARN_DAYS is warned about at s
   const { logs } = await startProxy(t, mock, {
     TLS_CERT_FILE: p.write('soon.pem', soon.certPem, 0o644), TLS_KEY_FILE: p.write('soon.key', soon.keyPem)
   })
-  const warning = logs.lines.find((l) => l.level === 40 && /expires in 10 days/.test(String(l.msg)))
+  const warning = logs.lines.find((l) => l.level === 'warn' && /expires in 10 days/.test(String(l.msg)))
   t.ok(warning, 'one warning line')
   t.equal(warning?.daysLeft, 10)
 

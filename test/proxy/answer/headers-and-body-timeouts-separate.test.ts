@@ -35,7 +35,7 @@ t.test('headers 1.3 s, body 0.6 s: late headers pass, a 1 s pause in the body is
   // the access line is written when the sidecar's side of the exchange ends, which may be just after the client's
   t.ok(await waitFor(() => accessLine() !== undefined), 'the access line is written')
   t.equal(accessLine()?.errorCode, 'UPSTREAM_TIMEOUT')
-  const warning = logs.lines.find((line) => line.level === 40 && line.errorCode === 'UPSTREAM_TIMEOUT')
+  const warning = logs.lines.find((line) => line.level === 'warn' && line.errorCode === 'UPSTREAM_TIMEOUT')
   t.match(String(warning?.msg ?? '') + JSON.stringify(warning), /UPSTREAM_BODY_TIMEOUT_MS/, 'the warning names the body timeout')
 })
 

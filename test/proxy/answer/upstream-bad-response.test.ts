@@ -58,7 +58,7 @@ t.test('each malformed upstream answer becomes 502 UPSTREAM_BAD_RESPONSE with a 
     const body = res.json<{ error: { code: string, message: string, requestId: string } }>()
     t.equal(body.error.code, 'UPSTREAM_BAD_RESPONSE')
     t.match(body.error.message, row.says, `${row.name}: the message says what was wrong (${body.error.message})`)
-    const warn = logs.lines.find((line) => line.requestId === body.error.requestId && line.level === 40)
+    const warn = logs.lines.find((line) => line.requestId === body.error.requestId && line.level === 'warn')
     t.equal(warn?.errorCode, 'UPSTREAM_BAD_RESPONSE', `${row.name}: a warn line with the code`)
     t.match(String(warn?.msg), row.says, `${row.name}: which says the same`)
     const access = logs.lines.find((line) => line.requestId === body.error.requestId && line.msg === 'request')

@@ -44,6 +44,7 @@ t.test('exactly one access line per request with method, path, status, duration,
     const lines = access.filter((line) => line.requestId === c.id)
     t.equal(lines.length, 1, `${c.id}: exactly one line`)
     const line = lines[0] ?? {}
+    t.equal(line.level, 'info', `${c.id}: the level by its name`)
     t.equal(line.method, c.method, `${c.id}: method`)
     t.equal(line.path, c.path, `${c.id}: path without query`)
     t.equal(line.status, c.status, `${c.id}: status`)
