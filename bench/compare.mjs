@@ -87,7 +87,8 @@ const cpuTicks = (pid) => {
 const memory = (pid, field) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)))[1]) / 1024
 
 const MOCK_PORT = 18_643
-const mock = await start('mock', [BIN, 'mock', '--port', String(MOCK_PORT), '--cert-file', files.serverCert, '--key-file', files.serverKey,
+/** The mock upstream, as its own process (`trulioo-mtls-sidecar mock`), once it answers. */
+const startUpstream = () => start('mock', [BIN, 'mock', '--port', String(MOCK_PORT), '--cert-file', files.serverCert, '--key-file', files.serverKey,
   '--client-ca-file', files.ca, '--username-file', files.username, '--password-file', files.password], {}, async () => {
   const probe = new Agent({ connect: { ca: ca.certPem, cert: client.certPem, key: client.keyPem } })
   try {
@@ -96,6 +97,7 @@ const mock = await start('mock', [BIN, 'mock', '--port', String(MOCK_PORT), '--c
     return res.statusCode === 200
   } finally { await probe.close() }
 })
+const mock = await startUpstream()
 
 const proxyEnv = (port) => ({
   UPSTREAM_URL: `https://127.0.0.1:${MOCK_PORT}`,
@@ -200,15 +202,7 @@ for (const target of targets) if (target.child !== undefined) await stop(target)
 await stop(mock)
 
 // a fresh sidecar and bare proxy for start-up time, each against a mock that is already up
-const mock2 = await start('mock', [BIN, 'mock', '--port', String(MOCK_PORT), '--cert-file', files.serverCert, '--key-file', files.serverKey,
-  '--client-ca-file', files.ca, '--username-file', files.username, '--password-file', files.password], {}, async () => {
-  const probe = new Agent({ connect: { ca: ca.certPem, cert: client.certPem, key: client.keyPem } })
-  try {
-    const res = await request(`https://127.0.0.1:${MOCK_PORT}/connection/v1/testauthentication`, { dispatcher: probe, headers: { authorization: BASIC } })
-    await res.body.dump()
-    return res.statusCode === 200
-  } finally { await probe.close() }
-})
+const mock2 = await startUpstream()
 const startups = { sidecar: [], 'bare fastify': [] }
 for (let i = 0; i < 3; i++) {
   const s = await start('sidecar', [BIN, 'serve'], proxyEnv(18_690), readyAt(18_690))

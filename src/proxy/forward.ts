@@ -1,9 +1,10 @@
 import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { SidecarRequestError } from '../errors.js'
 import { classifyUpstreamError } from '../upstream/classify-error.js'
+import { DelegatingDispatcher } from '../upstream/delegating-dispatcher.js'
 import type { SocketFates } from '../upstream/tls-connector.js'
 import type { AccessRecord } from './access-record.js'
 import { ALLOWED_METHODS } from './admit.js'
@@ -105,7 +106,7 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
 type BodyFailure = (record: AccessRecord, error: Error) => void
 
 /** Hands each request to the pool, wrapped so that its record sees the exchange. */
-class MeteringDispatcher extends Dispatcher {
+class MeteringDispatcher extends DelegatingDispatcher {
   readonly #pool: Dispatcher
   readonly #settings: MeterSettings
 
@@ -127,24 +128,8 @@ class MeteringDispatcher extends Dispatcher {
     return this.#pool.dispatch(options, new MeteredHandler(handler as LegacyHandler, record, hasBody, this.#settings) as unknown as Dispatcher.DispatchHandler)
   }
 
-  override close (): Promise<void>
-  override close (callback: () => void): void
-  override close (callback?: () => void): Promise<void> | void {
-    const done = this.#pool.close()
-    if (callback === undefined) return done
-    done.then(() => callback(), () => callback())
-  }
-
-  override destroy (): Promise<void>
-  override destroy (err: Error | null): Promise<void>
-  override destroy (callback: () => void): void
-  override destroy (err: Error | null, callback: () => void): void
-  override destroy (errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
-    const err = typeof errOrCallback === 'function' ? null : errOrCallback ?? null
-    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback
-    const done = this.#pool.destroy(err)
-    if (cb === undefined) return done
-    done.then(() => cb(), () => cb())
+  protected override target (): Dispatcher {
+    return this.#pool
   }
 }
 
