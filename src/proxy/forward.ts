@@ -2,6 +2,8 @@ import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { Dispatcher } from 'undici'
+import type { UpstreamAuth } from '../auth/auth-stage.js'
+import { tagUpstreamAuth } from '../auth/replay-on-401.js'
 import { SidecarRequestError } from '../errors.js'
 import { classifyUpstreamError } from '../upstream/classify-error.js'
 import type { SocketFates } from '../upstream/tls-connector.js'
@@ -22,8 +24,8 @@ export interface ForwardOptions {
   /** The pool's dispatcher, which follows identity reloads. */
   readonly dispatcher: Dispatcher
   readonly fates: SocketFates
-  /** The Authorization value to inject now (it changes on reload). */
-  readonly authorization: () => string | undefined
+  /** Stage 3's decision for a request: what it carries upstream (src/auth/auth-stage.ts). */
+  readonly auth: (request: FastifyRequest) => UpstreamAuth | undefined
   readonly draining: () => boolean
   readonly logger: Logger
 }
@@ -62,12 +64,16 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
       retriesCount: 0,
       retryDelay: () => null,
       rewriteRequestHeaders: (request: FastifyRequest) => {
+        const auth = options.auth(request)
         const headers: RecordedHeaders = upstreamRequestHeaders(request.headers, {
           host: origin.host,
           requestId: request.id,
-          authorization: options.authorization()
+          authorization: auth?.authorization,
+          apiKey: auth?.apiKey,
+          passThrough: auth?.passThrough ?? false
         })
         headers[kRecord] = request.record
+        tagUpstreamAuth(headers, auth)
         return headers
       },
       rewriteHeaders: (headers: Record<string, unknown>, request: FastifyRequest | undefined) =>
