@@ -41,11 +41,11 @@ export class AuthRoutes {
     return PASS_THROUGH_ROUTE
   }
 
-  /** Every OAuth2 scope a route uses: a token is kept for each. */
+  /** Every OAuth2 scope a route uses, in name order: a token is kept for each. */
   get scopes (): string[] {
     const scopes = new Set<string>()
     for (const route of this.routes) if (route.scheme.kind === 'oauth2') scopes.add(route.scheme.scope)
-    return [...scopes]
+    return [...scopes].sort()
   }
 }
 
