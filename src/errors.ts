@@ -81,6 +81,11 @@ export const REQUEST_ERRORS = {
     summary: 'the sidecar is draining before it exits',
     fix: 'Retry against the replacement instance.'
   },
+  TOKEN_UNAVAILABLE: {
+    status: 503,
+    summary: 'the route uses OAuth2 (AUTH_ROUTES) and the sidecar holds no valid token for its scope: the token endpoint is failing or refusing the client credentials; the upstream was not called',
+    fix: 'See `/status` (tokens) and `/readyz` on the admin port, and the warn line naming the scope; run `trulioo-mtls-sidecar check`. `invalid_client` means TRULIOO_CLIENT_ID / TRULIOO_CLIENT_SECRET are wrong; otherwise check TOKEN_URL and that the token endpoint is reachable (egress proxy, NO_PROXY).'
+  },
   UPSTREAM_BAD_RESPONSE: {
     status: 502,
     summary: 'the upstream\'s answer is not valid HTTP: malformed status line, invalid header byte, conflicting or negative Content-Length, header block over the limit',
@@ -120,6 +125,28 @@ export class SidecarRequestError extends Error {
     // only a status the registry declares for the code, so the docs table stays the whole truth
     this.statusCode = options?.status !== undefined && options.status === spec.otherStatus ? options.status : spec.status
     this.clientCertificateRefused = options?.clientCertificateRefused ?? false
+  }
+}
+
+/** Why a token call failed, for logs, `/status`, readiness and `check`'s advice. */
+export type TokenFailure = 'unreachable' | 'tls' | 'timeout' | 'egress-proxy' | 'rejected' | 'refused' | 'bad-answer'
+
+/**
+ * A call to the token endpoint that brought no token. The message says what
+ * went wrong in plain words and never holds the client secret, a token or the
+ * endpoint's body beyond its `error` code.
+ */
+export class TokenFetchError extends Error {
+  readonly code = 'TOKEN_FETCH_FAILED'
+  readonly reason: TokenFailure
+  /** The endpoint's HTTP status, when it answered. */
+  readonly status: number | undefined
+
+  constructor (reason: TokenFailure, message: string, options: { cause?: unknown, status?: number } = {}) {
+    super(message, { cause: options.cause })
+    this.name = 'TokenFetchError'
+    this.reason = reason
+    this.status = options.status
   }
 }
 

@@ -1,3 +1,4 @@
+import type { TokenStore } from './auth/token-store.js'
 import { SidecarRequestError } from './errors.js'
 import type { IdentityStore } from './identity/identity-store.js'
 import { daysLeft } from './identity/load-identity.js'
@@ -14,18 +15,25 @@ export interface Check {
  * `/status` and the admission of every request ask this one object.
  *
  * Ready means a valid identity is loaded and has not expired, the sidecar is
- * not draining, and (with STARTUP_CHECK) the test call has passed. Liveness
- * never depends on the upstream.
+ * not draining, (with STARTUP_CHECK) the test call has passed, and a token
+ * is held for every OAuth2 scope a route uses. Liveness never depends on the
+ * upstream.
+ *
+ * A missing token is not a refusal at admission: only the requests on that
+ * scope's routes are refused (TOKEN_UNAVAILABLE, by the auth stage), while
+ * the routes that need no token keep working.
  */
 export class Readiness {
   readonly #store: IdentityStore
   readonly #state: SidecarState
   readonly #now: () => number
+  readonly #tokens: TokenStore | undefined
 
-  constructor (store: IdentityStore, state: SidecarState, now: () => number = Date.now) {
+  constructor (store: IdentityStore, state: SidecarState, now: () => number = Date.now, tokens?: TokenStore) {
     this.#store = store
     this.#state = state
     this.#now = now
+    this.#tokens = tokens
   }
 
   /** Every check, passed or not, for `/readyz` and `/status`. */
@@ -47,11 +55,21 @@ export class Readiness {
         ? { name: 'startup_check', ok: true, detail: 'GET /connection/v1/testauthentication succeeded' }
         : { name: 'startup_check', ok: false, detail: this.#state.startupCheckDetail ?? 'GET /connection/v1/testauthentication has not succeeded yet' })
     }
+    for (const scope of this.#tokens?.scopes ?? []) {
+      const tokens = this.#tokens as TokenStore
+      const missing = tokens.missing(scope)
+      const held = tokens.status()[scope]
+      checks.push(missing === undefined
+        ? { name: `token:${scope}`, ok: true, detail: `OAuth2 token held, expires ${held?.expiresAt ?? '?'}` }
+        : { name: `token:${scope}`, ok: false, detail: `no OAuth2 token for scope ${scope}: ${missing}` })
+    }
     return checks
   }
 
   get ready (): boolean {
-    return this.refusal() === undefined
+    if (this.refusal() !== undefined) return false
+    const tokens = this.#tokens
+    return tokens === undefined || tokens.scopes.every((scope) => tokens.current(scope) !== undefined)
   }
 
   /**

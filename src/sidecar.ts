@@ -2,6 +2,9 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildAdminApp } from './admin/admin-app.js'
+import { type AuthRoutes, describeRoutes, resolveAuthRoutes } from './auth/auth-routes.js'
+import { type ClientCredentials, TokenClient } from './auth/token-client.js'
+import { TokenStore, type TokenStoreOptions } from './auth/token-store.js'
 import { SidecarMetrics } from './admin/metrics.js'
 import { ConnectionRegistry } from './proxy/connection-state.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
@@ -28,6 +31,8 @@ export interface StartOptions extends LoadConfigOptions {
   config?: Config
   /** The clock, in ms since the epoch: tests move it past a certificate's expiry. */
   now?: () => number
+  /** The token store's clock and backoff (tests make them short or move time by hand). */
+  tokens?: Omit<TokenStoreOptions, 'log'>
 }
 
 export interface Sidecar {
@@ -37,6 +42,10 @@ export interface Sidecar {
   readonly state: SidecarState
   readonly readiness: Readiness
   readonly metrics: SidecarMetrics
+  /** The route table in force (AUTH_ROUTES or the default). */
+  readonly routes: AuthRoutes
+  /** The OAuth2 tokens, when a route uses them. */
+  readonly tokens: TokenStore | undefined
   readonly proxy: FastifyInstance
   readonly admin: FastifyInstance | undefined
   /** e.g. http://127.0.0.1:8080, or unix:/run/sidecar.sock with LISTEN_SOCKET */
@@ -74,9 +83,12 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const egress = egressFor(config, upstreamTarget(config), () => store.credentials.egressProxyAuthorization)
   const pool = new UpstreamPool(config, store.identity, egress)
   store.on('identity', (identity: Identity) => { pool.use(identity) })
+  const routes = resolveAuthRoutes(config)
+  const { tokens, closeTokens } = tokenStoreFor(config, store, routes, logger, options.tokens)
   const state = new SidecarState()
-  const readiness = new Readiness(store, state, now)
-  const metrics = new SidecarMetrics({ store, state, readiness, openConnections: () => pool.openConnections, version: version() })
+  const readiness = new Readiness(store, state, now, tokens)
+  const metrics = new SidecarMetrics({ store, state, readiness, openConnections: () => pool.openConnections, version: version(), tokens })
+  logger.info({ routes: describeRoutes(routes), fromDefault: routes.fromDefault }, 'auth routes')
 
   logIdentity(store, config, logger)
   if (egress !== undefined) logger.info({ egressProxy: egress.proxy.shown, from: egress.proxy.variable }, `calls to ${origin.host} go through the egress proxy ${egress.proxy.shown}`)
@@ -92,8 +104,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   // the access line needs no redaction: its fields are fixed and hold no secret (access-record.ts)
   const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics)
   const connections = new ConnectionRegistry()
-  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog, connections })
-  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version() })
+  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog, connections, routes, tokens })
+  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version(), routes, tokens })
   let proxyUrl: string
   let adminUrl: string | undefined
   let socket: ListeningSocket | undefined
@@ -109,11 +121,13 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   } catch (err) {
     clearInterval(daily)
     store.close()
-    await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy()])
+    await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy(), closeTokens()])
     socket?.remove()
     throw err
   }
 
+  // readiness waits for a token per scope; requests arriving meanwhile join the fetch
+  tokens?.start()
   const watcher: Watcher | undefined = config.CERT_WATCH ? reloadOnChange(store, logger) : undefined
   if (config.STARTUP_CHECK) {
     state.startupCheckPassed = false
@@ -128,6 +142,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     state,
     readiness,
     metrics,
+    routes,
+    tokens,
     proxy,
     admin,
     proxyUrl,
@@ -144,11 +160,43 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
         socket?.remove()
         logger.debug('proxy listener closed')
         store.close()
-        await pool.close()
+        await Promise.all([pool.close(), closeTokens()])
         logger.debug('upstream pool closed')
         await admin?.close()
       })()
       return closing
+    }
+  }
+}
+
+/**
+ * The token store and its client, when a route uses OAuth2. A new identity
+ * builds a new client (its certificate is offered to the token endpoint
+ * too); a new client id or secret drops every token and fetches new ones.
+ */
+function tokenStoreFor (config: Config, store: IdentityStore, routes: AuthRoutes, logger: Logger, options: StartOptions['tokens']): { tokens: TokenStore | undefined, closeTokens: () => Promise<void> } {
+  if (routes.scopes.length === 0) return { tokens: undefined, closeTokens: async () => {} }
+  const credentials = (): ClientCredentials | undefined => store.credentials.oauthClient
+  const egressAuth = (): string | undefined => store.credentials.egressProxyAuthorization
+  let client = new TokenClient(config, store.identity, credentials, egressAuth)
+  const retired: Array<Promise<void>> = []
+  const tokens = new TokenStore(routes.scopes, (scope) => client.fetch(scope), { ...options, log: logger })
+  let used = credentials()
+  store.on('identity', (identity: Identity) => {
+    retired.push(client.close())
+    client = new TokenClient(config, identity, credentials, egressAuth)
+    const next = credentials()
+    if (next?.id !== used?.id || next?.secret !== used?.secret) {
+      used = next
+      logger.info({ scopes: tokens.scopes }, 'the OAuth2 client credentials changed: cached tokens dropped, new ones being fetched')
+      tokens.reset()
+    }
+  })
+  return {
+    tokens,
+    closeTokens: async () => {
+      tokens.close()
+      await Promise.allSettled([client.close(), ...retired])
     }
   }
 }

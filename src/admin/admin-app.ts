@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { egressProxyFor, upstreamTarget } from '../config/egress-proxy.js'
+import { type AuthRoutes, describeRoutes } from '../auth/auth-routes.js'
+import type { TokenStore } from '../auth/token-store.js'
 import type { Config } from '../config/schema.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import { daysLeft } from '../identity/load-identity.js'
@@ -16,6 +18,8 @@ export interface AdminAppOptions {
   metrics: SidecarMetrics
   logger: Logger
   version: string
+  routes: AuthRoutes
+  tokens: TokenStore | undefined
 }
 
 /**
@@ -54,6 +58,13 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
       // the URL without userinfo: credentials never leave the identity store
       egressProxy: egressProxy === undefined ? null : { url: egressProxy.shown, from: egressProxy.variable },
       credentials: store.authorization === undefined ? 'pass-through' : 'injected',
+      // which scheme each path prefix uses, and per OAuth2 scope whether a token is held: never a token or a secret
+      auth: {
+        routes: describeRoutes(options.routes),
+        fromDefault: options.routes.fromDefault,
+        tokenUrl: options.tokens === undefined ? null : config.TOKEN_URL,
+        tokens: options.tokens?.status() ?? {}
+      },
       ready: readiness.ready,
       certificate: {
         subject: info.subject,

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs'
 import { REQUEST_ERRORS, type RequestErrorCode } from '../errors.js'
+import type { TokenStore } from '../auth/token-store.js'
 import type { IdentityStore, ReloadOutcome } from '../identity/identity-store.js'
 import type { AccessRecord, RecordObserver } from '../proxy/access-record.js'
 import { ALLOWED_METHODS } from '../proxy/admit.js'
@@ -29,6 +30,9 @@ export const METRICS = [
   { name: 'trulioo_sidecar_upstream_open_connections', type: 'gauge', labels: [], help: 'TLS connections open to the upstream' },
   { name: 'trulioo_sidecar_client_certificate_expiration_timestamp_seconds', type: 'gauge', labels: ['serial'], help: 'Expiry of the client certificate in use, as seconds since the epoch; a rotation shows as a new serial' },
   { name: 'trulioo_sidecar_identity_reloads_total', type: 'counter', labels: ['outcome'], help: 'Identity and credential reloads, by outcome (success, failure)' },
+  { name: 'trulioo_sidecar_token_fetches_total', type: 'counter', labels: ['scope', 'outcome'], help: 'Calls to the OAuth2 token endpoint, by scope and outcome (success, failure); every scope a route uses is present from start-up' },
+  { name: 'trulioo_sidecar_token_expiration_timestamp_seconds', type: 'gauge', labels: ['scope'], help: 'Expiry of the OAuth2 token held for the scope, as seconds since the epoch; 0 while none is held' },
+  { name: 'trulioo_sidecar_token_replays_total', type: 'counter', labels: ['scope'], help: 'Requests replayed once with a new token after the upstream answered 401 to the cached one' },
   { name: 'trulioo_sidecar_ready', type: 'gauge', labels: [], help: '1 when the sidecar is ready (as /readyz), else 0' },
   { name: 'trulioo_sidecar_build_info', type: 'gauge', labels: ['version', 'node'], help: 'Always 1; the sidecar\'s version and the Node.js version it runs on' },
   { name: 'process_cpu_seconds_total', type: 'counter', labels: [], help: 'User and system CPU time spent, in seconds' },
@@ -87,6 +91,8 @@ export interface MetricsSources {
   readiness: Readiness
   openConnections: () => number
   version: string
+  /** The token store, when a route uses OAuth2. */
+  tokens?: TokenStore | undefined
 }
 
 /**
@@ -140,6 +146,20 @@ export class SidecarMetrics implements RecordObserver {
     out.sample('trulioo_sidecar_client_certificate_expiration_timestamp_seconds', { serial: info.serialNumber }, Math.floor(info.notAfter.getTime() / 1000))
     out.family('trulioo_sidecar_identity_reloads_total')
     for (const outcome of ['success', 'failure'] as const) out.sample('trulioo_sidecar_identity_reloads_total', { outcome }, this.#reloads[outcome])
+    const tokens = this.#sources.tokens
+    const scopes = tokens?.scopes ?? []
+    out.family('trulioo_sidecar_token_fetches_total')
+    for (const scope of scopes) {
+      const counts = (tokens as TokenStore).counters(scope)
+      for (const outcome of ['success', 'failure'] as const) out.sample('trulioo_sidecar_token_fetches_total', { scope, outcome }, counts[outcome])
+    }
+    out.family('trulioo_sidecar_token_expiration_timestamp_seconds')
+    for (const scope of scopes) {
+      const token = (tokens as TokenStore).current(scope)
+      out.sample('trulioo_sidecar_token_expiration_timestamp_seconds', { scope }, token === undefined ? 0 : Math.floor(token.expiresAt / 1000))
+    }
+    out.family('trulioo_sidecar_token_replays_total')
+    for (const scope of scopes) out.sample('trulioo_sidecar_token_replays_total', { scope }, (tokens as TokenStore).counters(scope).replays)
     out.single('trulioo_sidecar_ready', readiness.ready ? 1 : 0)
     out.family('trulioo_sidecar_build_info')
     out.sample('trulioo_sidecar_build_info', { version, node: process.versions.node }, 1)

@@ -26,5 +26,9 @@ export const ADVICE = {
   badCredentials: 'TRULIOO_USERNAME / TRULIOO_PASSWORD are not accepted: use the NAPI (API) username and password of this account from the Trulioo Customer Portal, not a portal login.',
   forbidden: 'The credentials were accepted but this account may not be allowed this API: ask Trulioo support which products the account has.',
   unexpectedAnswer: 'The upstream answered, but not with Hello: check that UPSTREAM_URL is Trulioo\'s API and not another service.',
+  tokenUnreachable: 'The token endpoint (TOKEN_URL) cannot be reached or verified: check the URL, DNS, the egress proxy and NO_PROXY; a private CA goes in TLS_CA_FILE.',
+  tokenRejected: 'The token endpoint does not accept TRULIOO_CLIENT_ID / TRULIOO_CLIENT_SECRET (invalid_client): use the API client id and secret of this account from the Trulioo Customer Portal, and check the scope in AUTH_ROUTES.',
+  tokenAnswer: 'The token endpoint answered, but not with a token: check that TOKEN_URL is Trulioo\'s token endpoint (https://auth-api.trulioo.com/connect/token).',
+  tokenRefused: 'A token was issued but the upstream refused a call with it: check that the client credentials belong to this account and that the account has NAPI v3.',
   timeout: 'The upstream is slow or unreachable: retry, or raise CONNECT_TIMEOUT_MS / UPSTREAM_TIMEOUT_MS / UPSTREAM_BODY_TIMEOUT_MS.'
 } as const

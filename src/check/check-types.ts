@@ -1,12 +1,15 @@
 import type { Socket } from 'node:net'
 import type { Agent } from 'undici'
+import type { TokenAnswer, TokenClient } from '../auth/token-client.js'
 import type { Config } from '../config/schema.js'
+import type { TokenFetchError } from '../errors.js'
 import type { Identity } from '../identity/load-identity.js'
 import type { Egress } from '../upstream/connect-tunnel.js'
 
 export type StepId =
   | 'config' | 'certificate' | 'passphrase' | 'key-match'
   | 'dns' | 'tcp' | 'egress-proxy' | 'tls' | 'client-cert' | 'auth' | 'round-trip'
+  | `token-${'endpoint' | 'credentials' | 'call'}:${string}`
 
 /** `skip`: the step does not apply (e.g. no NAPI credentials set); it does not fail the check. */
 export type StepStatus = 'pass' | 'fail' | 'skip'
@@ -52,6 +55,9 @@ export interface CheckContext {
   agent: Agent | undefined
   authorization: string | undefined
   firstCallMs: number | undefined
+  /** Per OAuth2 scope: what the token endpoint gave (set by the token steps). */
+  tokens?: Map<string, { answer?: TokenAnswer, error?: TokenFetchError }>
+  tokenClient?: TokenClient
 }
 
 export interface Step {

@@ -12,6 +12,7 @@ import { type CheckContext, type CheckReport, fail, type Step, type StepId, type
 import { authStep, clientCertStep, roundTripStep } from './http-steps.js'
 import { certificateStep, keyMatchStep, passphraseStep } from './identity-steps.js'
 import { egressProxyStep } from './egress-step.js'
+import { tokenSteps } from './token-steps.js'
 import { dnsStep, tcpStep, tlsStep } from './network-steps.js'
 
 export interface RunCheckOptions {
@@ -60,8 +61,10 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
   results.push(result(configStep, { status: 'pass', detail: describeConfig(config, context.egress) }, started))
 
   let notRun: StepId[] = []
+  // the OAuth2 steps appear only with client credentials
+  const steps = [...STEPS, ...tokenSteps(config)]
   try {
-    for (const [index, step] of STEPS.entries()) {
+    for (const [index, step] of steps.entries()) {
       const stepStarted = performance.now()
       let outcome: StepOutcome
       try {
@@ -71,13 +74,14 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
       }
       results.push(result(step, outcome, stepStarted))
       if (outcome.status === 'fail') {
-        notRun = STEPS.slice(index + 1).map((s) => s.id)
+        notRun = steps.slice(index + 1).map((s) => s.id)
         break
       }
     }
   } finally {
     context.tcp?.destroy()
     await context.agent?.destroy()
+    await context.tokenClient?.close()
   }
   const ok = results.every((r) => r.status !== 'fail')
   return { ok, exitCode: ok ? 0 : 1, upstream: config.UPSTREAM_URL, steps: results, notRun }
@@ -91,7 +95,9 @@ function result (step: { id: StepId, title: string }, outcome: StepOutcome, star
 
 function describeConfig (config: Config, egress: Egress | undefined): string {
   const identity = config.TLS_PFX_FILE !== undefined ? `PKCS#12 ${config.TLS_PFX_FILE}` : `${config.TLS_CERT_FILE as string} + ${config.TLS_KEY_FILE as string}`
-  const credentials = config.TRULIOO_USERNAME === undefined ? 'none (pass-through)' : 'NAPI username and password set'
+  const napi = config.TRULIOO_USERNAME === undefined ? undefined : 'NAPI username and password set'
+  const oauth = config.TRULIOO_CLIENT_ID === undefined ? undefined : 'OAuth2 client credentials set'
+  const credentials = [napi, oauth].filter((c) => c !== undefined).join(', ') || 'none (pass-through)'
   const way = egress === undefined ? '' : `; through the egress proxy ${egress.proxy.shown} (${egress.proxy.variable})`
   return `upstream ${config.UPSTREAM_URL}; identity ${identity}; credentials: ${credentials}${way}`
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../config/load-config.js'
-import { DEMO_PASSWORD, DEMO_USERNAME, writeDemoFiles } from '../mock/demo-files.js'
+import { request } from 'undici'
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, writeDemoFiles } from '../mock/demo-files.js'
 import { startMockUpstream } from '../mock/mock-upstream.js'
 import { serve } from './serve-command.js'
 
@@ -14,7 +15,9 @@ export interface DemoOptions {
 /**
  * Everything on loopback, no Trulioo account needed: a throwaway PKI in a
  * temporary folder, the mock upstream demanding the client certificate and
- * demo credentials, and the sidecar in front of it.
+ * demo credentials (Basic for NAPI v1, OAuth2 tokens from its own token
+ * endpoint for NAPI v3), and the sidecar in front of it. Once the sidecar is
+ * ready it makes one v1 call and one v3 call through it and shows both.
  */
 export async function demo (options: DemoOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'trulioo-mtls-demo-'))
@@ -26,7 +29,9 @@ export async function demo (options: DemoOptions): Promise<void> {
     key: files.server.keyPem,
     clientCa: files.ca.certPem,
     username: DEMO_USERNAME,
-    password: DEMO_PASSWORD
+    password: DEMO_PASSWORD,
+    clientId: DEMO_CLIENT_ID,
+    clientSecret: DEMO_CLIENT_SECRET
   })
   const config = loadConfig({
     envFile: false,
@@ -40,6 +45,10 @@ export async function demo (options: DemoOptions): Promise<void> {
       TLS_CA_FILE: files.caFile,
       TRULIOO_USERNAME_FILE: files.usernameFile,
       TRULIOO_PASSWORD_FILE: files.passwordFile,
+      TRULIOO_CLIENT_ID_FILE: files.clientIdFile,
+      TRULIOO_CLIENT_SECRET_FILE: files.clientSecretFile,
+      // the mock is its own token endpoint; with Trulioo it is auth-api.trulioo.com
+      TOKEN_URL: `${mock.url}/connect/token`,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info'
     }
   })
@@ -55,8 +64,24 @@ export async function demo (options: DemoOptions): Promise<void> {
     'Paste these into another terminal (no certificate, no credentials):',
     `  curl -s ${url}/connection/v1/testauthentication`,
     `  curl -s -X POST ${url}/verifications/v1/verify -H 'content-type: application/json' -d '{"CountryCode":"CA"}'`,
+    `  curl -s ${url}/v3/connection/testauthentication      # NAPI v3: the sidecar adds a Bearer token`,
     '',
     'Stop with Ctrl-C.',
     ''
   ].join('\n'))
+  await showCalls(url, () => sidecar.readiness.ready)
+}
+
+/** One NAPI v1 call (Basic) and one NAPI v3 call (Bearer) through the same sidecar, as an application would make them. */
+async function showCalls (url: string, ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  for (const [what, path] of [['NAPI v1, Basic injected ', '/connection/v1/testauthentication'], ['NAPI v3, Bearer injected', '/v3/connection/testauthentication']] as const) {
+    try {
+      const res = await request(`${url}${path}`)
+      process.stderr.write(`${what}: GET ${path} -> ${res.statusCode} ${await res.body.text()}\n`)
+    } catch (err) {
+      process.stderr.write(`${what}: GET ${path} failed: ${(err as Error).message}\n`)
+    }
+  }
+  process.stderr.write('\n')
 }

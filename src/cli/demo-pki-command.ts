@@ -29,7 +29,8 @@ export function registerDemoPki (program: Command, io: CliIo): void {
 /**
  * `trulioo-mtls-sidecar demo-pki --out <dir>`: writes the throwaway demo PKI
  * (CA, mock server certificate, client certificate with an encrypted key,
- * passphrase, NAPI username and password) for docker-compose or Kubernetes.
+ * passphrase, NAPI username and password, OAuth2 client id and secret) for
+ * docker-compose or Kubernetes.
  *
  * Every file is made world-readable (0644) unless --private: compose bind-
  * mounts secret files with their host owner and mode, and the containers run
@@ -43,7 +44,7 @@ export async function demoPki (options: DemoPkiOptions, io: Pick<CliIo, 'stdout'
   const names = options.serverName.length > 0 ? options.serverName : DEFAULT_PKI_SERVER_NAMES
   const files = await writeDemoFiles(options.out, names)
   const written = [files.caFile, files.serverCertFile, files.serverKeyFile, files.clientCertFile,
-    files.clientKeyFile, files.passphraseFile, files.usernameFile, files.passwordFile]
+    files.clientKeyFile, files.passphraseFile, files.usernameFile, files.passwordFile, files.clientIdFile, files.clientSecretFile]
   if (options.private !== true) {
     chmodSync(files.dir, 0o755)
     for (const path of written) chmodSync(path, 0o644)

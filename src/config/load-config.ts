@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import envSchema from 'env-schema'
 import { ConfigError, ConfigErrors } from '../errors.js'
+import { checkAuthRoutes } from '../auth/auth-routes.js'
 import { applyProxyAliases, checkEgressProxy } from './egress-proxy.js'
 import { describeFsError, readFileSafely } from './read-file-safely.js'
 import { type Config, CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES, freshSchema } from './schema.js'
@@ -85,8 +86,8 @@ function resolveSecretFile (raw: Raw, name: string, problems: ConfigError[]): vo
   }
 }
 
-/** The secrets a reload reads again from their `_FILE`s: the identity's, the NAPI and the egress proxy credentials. */
-const RELOADED_SECRETS = ['TLS_PASSPHRASE', 'TRULIOO_USERNAME', 'TRULIOO_PASSWORD', 'EGRESS_PROXY_AUTH'] as const
+/** The secrets a reload reads again from their `_FILE`s: the identity's, the NAPI, OAuth2 and API-key credentials, the egress proxy's. */
+const RELOADED_SECRETS = ['TLS_PASSPHRASE', 'TRULIOO_USERNAME', 'TRULIOO_PASSWORD', 'EGRESS_PROXY_AUTH', 'TRULIOO_CLIENT_ID', 'TRULIOO_CLIENT_SECRET', 'TRULIOO_API_KEY'] as const
 
 /**
  * The configuration a reload uses: every setting as it was at start-up (the
@@ -202,7 +203,30 @@ function checkRelations (config: Config, problems: ConfigError[]): void {
       problems.push(new ConfigError('TLS_SERVERNAME', 'must be a valid host name: letters, digits and hyphens in dot-separated labels of 1 to 63 characters'))
     }
   }
+  if ((config.TRULIOO_CLIENT_ID === undefined) !== (config.TRULIOO_CLIENT_SECRET === undefined)) {
+    const missing = config.TRULIOO_CLIENT_ID === undefined ? 'TRULIOO_CLIENT_ID' : 'TRULIOO_CLIENT_SECRET'
+    problems.push(new ConfigError(missing, 'is required when the other OAuth2 client credential is set'))
+  }
+  checkTokenUrl(config.TOKEN_URL, problems)
+  checkAuthRoutes(config, problems)
   checkEgressProxy(config, problems)
+}
+
+function checkTokenUrl (value: string, problems: ConfigError[]): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    problems.push(new ConfigError('TOKEN_URL', 'is not a URL'))
+    return
+  }
+  if (url.protocol !== 'https:') {
+    problems.push(new ConfigError('TOKEN_URL', `must use https (got ${url.protocol.replace(':', '')}): the client secret never travels in clear`))
+  } else if (url.username !== '' || url.password !== '') {
+    problems.push(new ConfigError('TOKEN_URL', 'must not carry credentials; use TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET'))
+  } else if (url.hash !== '') {
+    problems.push(new ConfigError('TOKEN_URL', 'must not have a #fragment'))
+  }
 }
 
 function checkUpstreamUrl (value: string, problems: ConfigError[]): void {

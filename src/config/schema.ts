@@ -28,6 +28,15 @@ export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 export const DEFAULT_LOG_LEVEL = 'info'
 export const DEFAULT_CERT_EXPIRY_WARN_DAYS = 30
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000
+/** Trulioo's OAuth2 token endpoint, for NAPI v3 and Workflow Studio. */
+export const DEFAULT_TOKEN_URL = 'https://auth-api.trulioo.com/connect/token'
+/**
+ * Which scheme each path prefix uses (src/auth/auth-routes.ts). The default
+ * table gives way: a route whose credentials are not configured yields to the
+ * next shorter prefix, and in the end to pass-through.
+ */
+export const DEFAULT_AUTH_ROUTES = '/v3/=oauth2:napi.api,/wfs/=oauth2:workflow.studio.api,/=basic'
+export const MAX_AUTH_ROUTES_LENGTH = 4096
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /**
@@ -55,7 +64,10 @@ export const SECRET_VARIABLES = [
   'TRULIOO_USERNAME',
   'TRULIOO_PASSWORD',
   'PROXY_AUTH_TOKEN',
-  'EGRESS_PROXY_AUTH'
+  'EGRESS_PROXY_AUTH',
+  'TRULIOO_CLIENT_ID',
+  'TRULIOO_CLIENT_SECRET',
+  'TRULIOO_API_KEY'
 ] as const
 export type SecretVariable = typeof SECRET_VARIABLES[number]
 
@@ -125,6 +137,23 @@ export const ConfigSchema = Type.Object({
   TRULIOO_USERNAME_FILE: secretFile('TRULIOO_USERNAME'),
   TRULIOO_PASSWORD: secret('NAPI password, injected as Basic auth'),
   TRULIOO_PASSWORD_FILE: secretFile('TRULIOO_PASSWORD'),
+  TRULIOO_CLIENT_ID: secret('OAuth2 client id for NAPI v3 and Workflow Studio (with TRULIOO_CLIENT_SECRET): the sidecar fetches, caches and refreshes the Bearer tokens'),
+  TRULIOO_CLIENT_ID_FILE: secretFile('TRULIOO_CLIENT_ID'),
+  TRULIOO_CLIENT_SECRET: secret('OAuth2 client secret; a new value (file change, SIGHUP) drops the cached tokens and fetches new ones'),
+  TRULIOO_CLIENT_SECRET_FILE: secretFile('TRULIOO_CLIENT_SECRET'),
+  TRULIOO_API_KEY: secret('API key of the self-serve gateway, injected as `x-trulioo-api-key` on `api-key` routes'),
+  TRULIOO_API_KEY_FILE: secretFile('TRULIOO_API_KEY'),
+  TOKEN_URL: Type.String({
+    minLength: 1,
+    maxLength: MAX_URL_LENGTH,
+    default: DEFAULT_TOKEN_URL,
+    description: 'OAuth2 token endpoint (https only; may be another host than UPSTREAM_URL); verified like the upstream, TLS_CA_FILE included, and offered the client certificate; through the egress proxy unless NO_PROXY names it'
+  }),
+  AUTH_ROUTES: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: MAX_AUTH_ROUTES_LENGTH,
+    description: `comma list of PATH_PREFIX=SCHEME, SCHEME one of basic, oauth2:SCOPE, api-key, pass-through; the longest matching prefix wins, a path no prefix matches is pass-through. Unset: ${DEFAULT_AUTH_ROUTES}, where a route whose credentials are not configured gives way to the next shorter prefix (set by you, every route's credentials are required)`
+  })),
   PROXY_AUTH_TOKEN: secret('when set, every request must carry `Proxy-Authorization: Bearer <token>`'),
   PROXY_AUTH_TOKEN_FILE: secretFile('PROXY_AUTH_TOKEN'),
   UPSTREAM_CONNECTIONS: positive(DEFAULT_UPSTREAM_CONNECTIONS, 'most sockets kept open to the upstream', MAX_UPSTREAM_CONNECTIONS),

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors } from '../errors.js'
 import { egressProxyAuthorization } from '../config/egress-proxy.js'
+import type { ClientCredentials } from '../auth/token-client.js'
 import { basicAuthorization } from './basic-auth.js'
 import { type Identity, loadIdentity } from './load-identity.js'
 import { watchedPaths } from './watched-paths.js'
@@ -27,6 +28,10 @@ export interface Credentials {
   readonly authorization: string | undefined
   /** The Basic `Proxy-Authorization` value for the egress proxy's CONNECT, or undefined. */
   readonly egressProxyAuthorization: string | undefined
+  /** The self-serve gateway's API key (TRULIOO_API_KEY), or undefined. */
+  readonly apiKey: string | undefined
+  /** The OAuth2 client credentials, handed only to the token client, or undefined. */
+  readonly oauthClient: ClientCredentials | undefined
 }
 
 interface Loaded {
@@ -97,7 +102,14 @@ export class IdentityStore extends EventEmitter {
   #load (config: Config): Loaded {
     const now = this.#options.now?.()
     const identity = loadIdentity(config, { ...(now === undefined ? {} : { now }), ...(this.#options.warn === undefined ? {} : { warn: this.#options.warn }) })
-    return { config, identity, credentials: { authorization: basicAuthorization(config), egressProxyAuthorization: egressProxyAuthorization(config) } }
+    const oauthClient = config.TRULIOO_CLIENT_ID === undefined || config.TRULIOO_CLIENT_SECRET === undefined
+      ? undefined
+      : Object.freeze({ id: config.TRULIOO_CLIENT_ID, secret: config.TRULIOO_CLIENT_SECRET })
+    return {
+      config,
+      identity,
+      credentials: { authorization: basicAuthorization(config), egressProxyAuthorization: egressProxyAuthorization(config), apiKey: config.TRULIOO_API_KEY, oauthClient }
+    }
   }
 }
 

@@ -5,6 +5,8 @@ import { type CertificateAuthority, createCertificateAuthority, encryptKey, type
 export const DEMO_USERNAME = 'demo-user'
 export const DEMO_PASSWORD = 'demo-password'
 export const DEMO_PASSPHRASE = 'demo-passphrase'
+export const DEMO_CLIENT_ID = 'demo-client-id'
+export const DEMO_CLIENT_SECRET = 'demo-client-secret'
 
 export interface DemoFiles {
   readonly dir: string
@@ -17,6 +19,8 @@ export interface DemoFiles {
   readonly passphraseFile: string
   readonly usernameFile: string
   readonly passwordFile: string
+  readonly clientIdFile: string
+  readonly clientSecretFile: string
   readonly ca: CertificateAuthority
   readonly server: IssuedCertificate
   readonly client: IssuedCertificate
@@ -49,6 +53,8 @@ export async function writeDemoFiles (dir: string, serverNames: string[] = ['loc
     passphraseFile: put('passphrase', `${DEMO_PASSPHRASE}\n`),
     usernameFile: put('username', `${DEMO_USERNAME}\n`),
     passwordFile: put('password', `${DEMO_PASSWORD}\n`),
+    clientIdFile: put('client-id', `${DEMO_CLIENT_ID}\n`),
+    clientSecretFile: put('client-secret', `${DEMO_CLIENT_SECRET}\n`),
     ca,
     server,
     client

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto'
+import { createHash, randomBytes, X509Certificate } from 'node:crypto'
 import { once } from 'node:events'
 import https from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -10,6 +10,13 @@ import type { TLSSocket } from 'node:tls'
  * CA it is given and Basic credentials, and answers the two calls every
  * integration starts with. Under `/__mock/` it has helpers for tests: echo,
  * a chosen status, slow, pausing and hanging answers, downloads of any size.
+ *
+ * With `clientId` and `clientSecret` it is also Trulioo's OAuth2 token
+ * endpoint (`POST /connect/token`, client credentials), answering in both
+ * documented shapes (NAPI v3's `access_token`, Workflow Studio's `Token`),
+ * and it then demands a Bearer token of the right scope on `/v3/` and
+ * `/wfs/`. With `apiKey`, paths under `apiKeyPrefix` demand
+ * `x-trulioo-api-key`.
  *
  * It records what it saw (method, path, headers, the client certificate's
  * serial, bytes received) so tests can assert on the upstream side.
@@ -27,6 +34,46 @@ export interface MockUpstreamOptions {
   port?: number
   /** Pin the TLS version, e.g. to see how TLS 1.2 and 1.3 differ. */
   maxVersion?: 'TLSv1.2' | 'TLSv1.3'
+  /** OAuth2 client credentials the token endpoint accepts; without them it has none. */
+  clientId?: string
+  clientSecret?: string
+  /** Lifetime of the tokens it issues, in seconds (fractions allowed); 1800 by default. */
+  tokenLifetimeSeconds?: number
+  /** The self-serve gateway's API key, demanded under `apiKeyPrefix`. */
+  apiKey?: string
+  /** Where the API key is demanded; `/selfserve/` by default. */
+  apiKeyPrefix?: string
+}
+
+/** Which scope each OAuth2 path family needs, as Trulioo has it. */
+export const MOCK_SCOPES: Readonly<Record<string, string>> = Object.freeze({ '/v3/': 'napi.api', '/wfs/': 'workflow.studio.api' })
+
+export interface TokenCall {
+  readonly scope: string | undefined
+  readonly clientId: string | undefined
+  readonly status: number
+  readonly at: number
+}
+
+/** The token endpoint's state and switches; tests change them while the mock runs. */
+export interface MockTokens {
+  /** Every call to POST /connect/token, in order. */
+  readonly calls: TokenCall[]
+  /** Make it fail: `invalid_client` (400), `unavailable` (503), `reset` (connection dropped). */
+  fail: 'invalid_client' | 'unavailable' | 'reset' | undefined
+  lifetimeSeconds: number
+  /** Sent as expires_in / ExpiresIn instead of the lifetime (e.g. -1, 'soon', or undefined to leave it out). */
+  expiresIn?: unknown
+  /** The answer's shape; by default `workflow` for workflow.studio.api, `napi` otherwise. */
+  shape: 'napi' | 'workflow' | undefined
+  /** Delay before answering, in ms. */
+  delayMs: number
+  /** The tokens issued and still known: value → scope and expiry. */
+  readonly issued: Map<string, { scope: string, expiresAt: number }>
+  /** Forget every token issued: the next call with one gets 401. */
+  revokeAll (): void
+  /** Change the accepted secret (a rotation). */
+  clientSecret: string | undefined
 }
 
 export interface SeenRequest {
@@ -46,6 +93,10 @@ export interface MockUpstream {
   readonly requests: SeenRequest[]
   /** TLS connections accepted so far, and the most open at once. */
   readonly stats: { connections: number, open: number, maxOpen: number }
+  /** The token endpoint (only with clientId and clientSecret). */
+  readonly tokens: MockTokens
+  /** Requests that reached a Bearer-protected path with a valid token, by path. */
+  readonly accepted: string[]
   close (): Promise<void>
 }
 
@@ -70,6 +121,20 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
   const expectedAuth = options.username === undefined
     ? undefined
     : 'Basic ' + Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')
+
+  const issued = new Map<string, { scope: string, expiresAt: number }>()
+  const tokens: MockTokens = {
+    calls: [],
+    fail: undefined,
+    lifetimeSeconds: options.tokenLifetimeSeconds ?? 1800,
+    shape: undefined,
+    delayMs: 0,
+    issued,
+    revokeAll: () => { issued.clear() },
+    clientSecret: options.clientSecret
+  }
+  const accepted: string[] = []
+  const apiKeyPrefix = options.apiKeyPrefix ?? '/selfserve/'
 
   const server = https.createServer({
     cert: options.cert,
@@ -101,10 +166,13 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     const hash = createHash('sha256')
     let bodyBytes = 0
     const wantsBody = !url.pathname.startsWith('/__mock/hang')
+    const isTokenCall = url.pathname === '/connect/token'
+    const form: Buffer[] = []
     if (wantsBody) {
       for await (const chunk of req) {
         bodyBytes += (chunk as Buffer).length
         hash.update(chunk as Buffer)
+        if (isTokenCall) form.push(chunk as Buffer)
       }
     }
     const socket = req.socket as TLSSocket
@@ -122,6 +190,26 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     requests.push(seen)
 
     if (url.pathname.startsWith('/__mock/')) return testHelper(url, req, res, seen)
+    if (isTokenCall && req.method === 'POST' && options.clientId !== undefined) return tokenEndpoint(new URLSearchParams(Buffer.concat(form).toString('utf8')), res)
+
+    const bearerScope = Object.entries(MOCK_SCOPES).find(([prefix]) => url.pathname.startsWith(prefix))?.[1]
+    if (bearerScope !== undefined && options.clientId !== undefined) {
+      const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
+      const known = given === undefined ? undefined : issued.get(given)
+      if (known === undefined || known.scope !== bearerScope || Date.now() >= known.expiresAt) {
+        res.setHeader('www-authenticate', 'Bearer error="invalid_token"')
+        return json(res, 401, { Message: 'Authorization has been denied for this request.' })
+      }
+      accepted.push(url.pathname)
+      if (req.method === 'GET' && url.pathname === '/v3/connection/testauthentication') return json(res, 200, `Hello ${options.clientId}`)
+      if (req.method === 'POST' && url.pathname === '/v3/verifications/verify') return json(res, 200, CANNED_VERIFICATION)
+      return json(res, 200, { path: url.pathname, scope: bearerScope, bodyBytes })
+    }
+    if (options.apiKey !== undefined && url.pathname.startsWith(apiKeyPrefix)) {
+      if (req.headers['x-trulioo-api-key'] !== options.apiKey) return json(res, 401, { Message: 'Invalid API key.' })
+      accepted.push(url.pathname)
+      return json(res, 200, { path: url.pathname })
+    }
 
     if (expectedAuth !== undefined && req.headers.authorization !== expectedAuth) {
       return json(res, 401, { Message: 'Authorization has been denied for this request.' })
@@ -133,6 +221,39 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
       return json(res, 200, CANNED_VERIFICATION)
     }
     return json(res, 404, { Message: `No HTTP resource was found that matches the request URI '${url.pathname}'.` })
+  }
+
+  async function tokenEndpoint (form: URLSearchParams, res: ServerResponse): Promise<void> {
+    const scope = form.get('scope') ?? undefined
+    const record = (status: number): void => { tokens.calls.push({ scope, clientId: form.get('client_id') ?? undefined, status, at: Date.now() }) }
+    if (tokens.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, tokens.delayMs))
+    if (tokens.fail === 'reset') {
+      record(0)
+      res.socket?.destroy()
+      return
+    }
+    if (tokens.fail === 'unavailable') {
+      record(503)
+      return json(res, 503, { error: 'temporarily_unavailable' })
+    }
+    if (tokens.fail === 'invalid_client' || form.get('grant_type') !== 'client_credentials' ||
+        form.get('client_id') !== options.clientId || form.get('client_secret') !== tokens.clientSecret) {
+      record(400)
+      return json(res, 400, { error: form.get('grant_type') === 'client_credentials' ? 'invalid_client' : 'unsupported_grant_type' })
+    }
+    if (scope === undefined || !Object.values(MOCK_SCOPES).includes(scope)) {
+      record(400)
+      return json(res, 400, { error: 'invalid_scope' })
+    }
+    const token = randomBytes(24).toString('base64url')
+    issued.set(token, { scope, expiresAt: Date.now() + tokens.lifetimeSeconds * 1000 })
+    record(200)
+    const lifetime = 'expiresIn' in tokens ? tokens.expiresIn : tokens.lifetimeSeconds
+    const shape = tokens.shape ?? (scope === 'workflow.studio.api' ? 'workflow' : 'napi')
+    const answer: Record<string, unknown> = shape === 'workflow'
+      ? { Token: token, TokenType: 'bearer', ExpiresIn: lifetime }
+      : { access_token: token, expires_in: lifetime, token_type: 'Bearer', scope }
+    return json(res, 200, answer)
   }
 
   async function testHelper (url: URL, req: IncomingMessage, res: ServerResponse, seen: SeenRequest): Promise<void> {
@@ -194,6 +315,8 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     port: address.port,
     requests,
     stats,
+    tokens,
+    accepted,
     async close () {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

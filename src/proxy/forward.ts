@@ -2,9 +2,11 @@ import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
+import type { UpstreamAuth } from '../auth/auth-stage.js'
+import { tagUpstreamAuth } from '../auth/replay-on-401.js'
 import { SidecarRequestError } from '../errors.js'
 import { classifyUpstreamError } from '../upstream/classify-error.js'
-import { DelegatingDispatcher } from '../upstream/delegating-dispatcher.js'
+import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
 import type { SocketFates } from '../upstream/tls-connector.js'
 import type { AccessRecord } from './access-record.js'
 import { ALLOWED_METHODS } from './admit.js'
@@ -37,8 +39,8 @@ export interface ForwardOptions {
   /** The pool's dispatcher, which follows identity reloads. */
   readonly dispatcher: Dispatcher
   readonly fates: SocketFates
-  /** The Authorization value to inject now (it changes on reload). */
-  readonly authorization: () => string | undefined
+  /** Stage 3's decision for a request: what it carries upstream (src/auth/auth-stage.ts). */
+  readonly auth: (request: FastifyRequest) => UpstreamAuth | undefined
   readonly draining: () => boolean
   readonly logger: Logger
 }
@@ -77,12 +79,16 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
       retriesCount: 0,
       retryDelay: () => null,
       rewriteRequestHeaders: (request: FastifyRequest) => {
+        const auth = options.auth(request)
         const headers: RecordedHeaders = upstreamRequestHeaders(request.headers, {
           host: origin.host,
           requestId: request.id,
-          authorization: options.authorization()
+          authorization: auth?.authorization,
+          apiKey: auth?.apiKey,
+          passThrough: auth?.passThrough ?? false
         })
         headers[kRecord] = request.record
+        tagUpstreamAuth(headers, auth)
         return headers
       },
       rewriteHeaders: (headers: Record<string, unknown>, request: FastifyRequest | undefined) =>
@@ -131,19 +137,6 @@ class MeteringDispatcher extends DelegatingDispatcher {
   protected override target (): Dispatcher {
     return this.#pool
   }
-}
-
-/** undici's handler interface as its `request()` API uses it. */
-interface LegacyHandler {
-  onConnect?: (abort: (err?: Error) => void, context?: unknown) => void
-  onHeaders?: (statusCode: number, headers: Buffer[], resume: () => void, statusText: string) => boolean
-  onData?: (chunk: Buffer) => boolean
-  onComplete?: (trailers: Buffer[] | null) => void
-  onError?: (err: Error) => void
-  onUpgrade?: (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown) => void
-  onResponseStarted?: () => void
-  onBodySent?: (chunk: Buffer) => void
-  onRequestSent?: () => void
 }
 
 interface MeterSettings {

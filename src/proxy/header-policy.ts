@@ -31,6 +31,13 @@ export interface UpstreamHeaderContext {
   readonly host: string
   readonly requestId: string
   readonly authorization: string | undefined
+  /** The self-serve gateway's API key to inject as x-trulioo-api-key (api-key routes). */
+  readonly apiKey?: string | undefined
+  /**
+   * Whether the application's own Authorization and x-trulioo-api-key cross
+   * (pass-through routes). Unset: only when the sidecar injects nothing.
+   */
+  readonly passThrough?: boolean
 }
 
 /** The names a `Connection` header lists: they are hop-by-hop for this message. */
@@ -55,9 +62,15 @@ export function upstreamRequestHeaders (inbound: IncomingHttpHeaders, context: U
     out[name] = value
   }
   // Overwrite, never merge: the application must not be able to choose the
-  // identity Trulioo sees. Without configured credentials the app's own
-  // Authorization passes through, so the sidecar can do mTLS alone.
+  // identity Trulioo sees. On a route that is not pass-through the app's own
+  // credentials are dropped even when the sidecar has none to put instead;
+  // on a pass-through route they cross, so the sidecar can do mTLS alone.
+  if (!(context.passThrough ?? context.authorization === undefined)) {
+    delete out.authorization
+    delete out['x-trulioo-api-key']
+  }
   if (context.authorization !== undefined) out.authorization = context.authorization
+  if (context.apiKey !== undefined) out['x-trulioo-api-key'] = context.apiKey
   out.host = context.host
   out['x-request-id'] = context.requestId
   return out

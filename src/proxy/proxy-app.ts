@@ -3,6 +3,10 @@ import http, { type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { Logger } from 'pino'
+import type { AuthRoutes } from '../auth/auth-routes.js'
+import { authStage } from '../auth/auth-stage.js'
+import { ReplayOn401Dispatcher } from '../auth/replay-on-401.js'
+import type { TokenStore } from '../auth/token-store.js'
 import type { Config } from '../config/schema.js'
 import { upstreamOrigin, upstreamServername } from '../config/load-config.js'
 import { SidecarRequestError } from '../errors.js'
@@ -34,6 +38,8 @@ export interface ProxyAppOptions {
   logger: Logger
   accessLog: AccessLog
   connections: ConnectionRegistry
+  routes: AuthRoutes
+  tokens: TokenStore | undefined
 }
 
 /**
@@ -42,11 +48,11 @@ export interface ProxyAppOptions {
  *
  *   1 admit     admit.ts           method, target, size, proxy token, readiness
  *   2 headers   header-policy.ts   request id; what crosses, both directions
+ *   3 auth      ../auth/           the route's scheme: Basic, Bearer, API key, pass-through
  *   4 forward   forward.ts         the one proxy route, metered, to the pool
  *   5 answer    answer-errors.ts   every failure as the sidecar's JSON error
  *   6 record    access-record.ts   one record per request, written once
  *
- * (Stage 3, auth, is the Authorization the store hands the forward stage.)
  * Built without a process, so tests drive it.
  */
 export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyInstance> {
@@ -154,6 +160,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     }
   })
   app.decorateRequest('record', null as unknown as AccessRecord)
+  app.decorateRequest('upstreamAuth', undefined)
 
   // stages 1 and 2 on the way in: the record, the request id, admission
   app.addHook('onRequest', (request, reply, done) => {
@@ -189,6 +196,15 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // left, its catch-all hands every body over as the raw stream.
   app.removeAllContentTypeParsers()
 
+  // stage 3, auth: after the body parser (a small body on an OAuth2 route is kept for a replay)
+  app.addHook('preHandler', authStage({
+    routes: options.routes,
+    tokens: options.tokens,
+    basic: () => store.authorization,
+    apiKey: () => store.credentials.apiKey,
+    answer: (reply, err) => { answerError(reply, reply.request.record, err) }
+  }))
+
   await registerForward(app, {
     origin: upstreamOrigin(config),
     servername: upstreamServername(config),
@@ -199,9 +215,9 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       headersMs: config.UPSTREAM_TIMEOUT_MS,
       connections: config.UPSTREAM_CONNECTIONS
     },
-    dispatcher: pool.dispatcher,
+    dispatcher: options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher),
     fates: pool.fates,
-    authorization: () => store.authorization,
+    auth: (request) => request.upstreamAuth,
     draining: () => state.draining,
     logger
   })

@@ -32,3 +32,16 @@ export abstract class DelegatingDispatcher extends Dispatcher {
     done.then(() => cb(), () => cb())
   }
 }
+
+/** undici's handler interface as its `request()` API uses it (the one reply-from calls). */
+export interface LegacyHandler {
+  onConnect?: (abort: (err?: Error) => void, context?: unknown) => void
+  onHeaders?: (statusCode: number, headers: Buffer[], resume: () => void, statusText: string) => boolean
+  onData?: (chunk: Buffer) => boolean
+  onComplete?: (trailers: Buffer[] | null) => void
+  onError?: (err: Error) => void
+  onUpgrade?: (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown) => void
+  onResponseStarted?: () => void
+  onBodySent?: (chunk: Buffer) => void
+  onRequestSent?: () => void
+}

@@ -16,7 +16,7 @@ function tempDir (t: Test): string {
   return dir
 }
 
-const FILES = ['ca.pem', 'client.key', 'client.pem', 'passphrase', 'password', 'server.key', 'server.pem', 'username']
+const FILES = ['ca.pem', 'client-id', 'client-secret', 'client.key', 'client.pem', 'passphrase', 'password', 'server.key', 'server.pem', 'username']
 
 t.test('demo-pki: every file, readable by another uid (0644) unless --private', async (t) => {
   const out = tempDir(t)

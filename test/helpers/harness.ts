@@ -12,7 +12,7 @@ import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from '
 import {
   type CertificateAuthority, encryptKey, type IssuedCertificate, type IssueOptions, issueCertificate
 } from '../../src/mock/pki.js'
-import { type Sidecar, startSidecar } from '../../src/sidecar.js'
+import { type Sidecar, type StartOptions, startSidecar } from '../../src/sidecar.js'
 import { suitePki } from './pki-cache.js'
 
 /** The slice of tap's Test these helpers need. */
@@ -21,6 +21,13 @@ export interface Teardown { teardown (fn: () => unknown): void }
 export const USERNAME = DEMO_USERNAME
 export const PASSWORD = DEMO_PASSWORD
 export const PASSPHRASE = 'test-passphrase-Zq8'
+/** OAuth2 client credentials the mock's token endpoint accepts (made up for tests). */
+export const CLIENT_ID = 'test-client-7f3a'
+export const CLIENT_SECRET = 'test-client-secret-Wq9vX2kP'
+/** The variables that give a sidecar OAuth2 client credentials against `mock`'s token endpoint. */
+export function oauthEnv (mock: MockUpstream, tokenMock: MockUpstream = mock): Record<string, string> {
+  return { TRULIOO_CLIENT_ID: CLIENT_ID, TRULIOO_CLIENT_SECRET: CLIENT_SECRET, TOKEN_URL: `${tokenMock.url}/connect/token` }
+}
 
 export interface Pki {
   dir: string
@@ -73,6 +80,8 @@ export async function startMock (t: Teardown, options: Partial<MockUpstreamOptio
     clientCa: p.ca.certPem,
     username: USERNAME,
     password: PASSWORD,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
     ...options
   })
   t.teardown(() => mock.close())
@@ -117,7 +126,7 @@ export async function baseEnv (mock: MockUpstream): Promise<Record<string, strin
 }
 
 /** Starts a sidecar in this process; `env` entries set to undefined are removed. */
-export async function startProxy (t: Teardown, mock: MockUpstream, env: Record<string, string | undefined> = {}, options: { now?: () => number } = {}): Promise<Started> {
+export async function startProxy (t: Teardown, mock: MockUpstream, env: Record<string, string | undefined> = {}, options: Pick<StartOptions, 'now' | 'tokens'> = {}): Promise<Started> {
   const merged: Record<string, string | undefined> = { ...await baseEnv(mock), ...env }
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k]
   const logs = new LogSink()
