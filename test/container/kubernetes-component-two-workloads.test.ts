@@ -40,7 +40,7 @@ for (const [kind, dir] of Object.entries(overlays) as Array<[keyof typeof overla
     t.match(sidecar.livenessProbe, { httpGet: { path: '/livez', port: 'admin' } })
     t.match(sidecar.readinessProbe, { httpGet: { path: '/readyz', port: 'admin' } })
     t.equal(sidecar.ports.find((p: any) => p.name === 'admin')?.containerPort, 9090)
-    t.match(sidecar.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '192Mi' } })
+    t.match(sidecar.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } })
     t.match(sidecar.securityContext, {
       runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' }
