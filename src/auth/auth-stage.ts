@@ -42,27 +42,30 @@ export interface AuthStageOptions {
  * OAuth2 route a body of at most 64 KiB (by Content-Length) is kept, so a
  * 401 can be replayed once with a new token.
  */
-export function authStage (options: AuthStageOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+export function authStage (options: AuthStageOptions): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
   const { routes, tokens } = options
-  // an async hook that answers must return the reply, so that Fastify stops there
-  return async (request, reply) => (await decide(request, reply)) ? reply : undefined
-
-  async function decide (request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  // Callback-style: Basic, API-key and pass-through routes decide synchronously,
+  // with no promise per request; only an OAuth2 route may wait for its token.
+  // A request answered here (no token) stops the hook chain: done() is not called.
+  return (request, reply, done) => {
     const route = routes.match(request.url)
     const scheme = route.scheme
     switch (scheme.kind) {
       case 'pass-through':
         request.upstreamAuth = { route, passThrough: true, authorization: undefined, apiKey: undefined }
-        return false
+        done()
+        return
       case 'basic':
         // a default route whose credentials are missing never gets here: it gave way at start-up
         request.upstreamAuth = { route, passThrough: false, authorization: options.basic(), apiKey: undefined }
-        return false
+        done()
+        return
       case 'api-key':
         request.upstreamAuth = { route, passThrough: false, authorization: undefined, apiKey: options.apiKey() }
-        return false
+        done()
+        return
       case 'oauth2':
-        return await withToken(request, reply, route, scheme.scope)
+        withToken(request, reply, route, scheme.scope).then((answered) => { if (!answered) done() }, done)
     }
   }
 

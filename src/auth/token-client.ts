@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { Agent, request } from 'undici'
 import type { Config } from '../config/schema.js'
 import { TokenFetchError } from '../errors.js'
+import { causeCode } from '../upstream/classify-error.js'
 import { EgressProxyError, egressFor } from '../upstream/connect-tunnel.js'
 import type { ClientTls } from '../upstream/create-agent.js'
 import { createTlsConnector, SocketFates } from '../upstream/tls-connector.js'
@@ -141,15 +142,4 @@ export function parseAnswer (status: number, text: string, host: string): TokenA
 
 function fail (reason: TokenFetchError['reason'], message: string, status: number): never {
   throw new TokenFetchError(reason, message, { status })
-}
-
-/** The innermost error code of a chain (undici wraps socket errors). */
-function causeCode (err: unknown): string | undefined {
-  let current = err as { code?: unknown, cause?: unknown } | undefined
-  let code: string | undefined
-  for (let i = 0; i < 5 && current !== undefined && current !== null; i++) {
-    if (typeof current.code === 'string') code = current.code
-    current = current.cause as typeof current
-  }
-  return code
 }

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici'
 import type { UpstreamAuth } from '../auth/auth-stage.js'
 import { tagUpstreamAuth } from '../auth/replay-on-401.js'
 import { SidecarRequestError } from '../errors.js'
-import { classifyUpstreamError } from '../upstream/classify-error.js'
+import { causeCode, classifyUpstreamError } from '../upstream/classify-error.js'
 import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
 import type { SocketFates } from '../upstream/tls-connector.js'
 import type { AccessRecord } from './access-record.js'
@@ -262,14 +262,4 @@ class MeteredHandler implements LegacyHandler {
   onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown): void {
     this.#inner.onUpgrade?.(statusCode, headers, socket)
   }
-}
-
-export function causeCode (err: unknown): string | undefined {
-  let current = err as { code?: unknown, cause?: unknown } | undefined
-  let code: string | undefined
-  for (let i = 0; i < 5 && current !== undefined && current !== null; i++) {
-    if (typeof current.code === 'string') code = current.code
-    current = current.cause as typeof current
-  }
-  return code
 }

@@ -138,3 +138,14 @@ function refusedByAlert (code: string, alert: string, cause: unknown): SidecarRe
   const words = alert.toLowerCase().replace(/_/g, ' ')
   return new SidecarRequestError('UPSTREAM_TLS_ERROR', `the upstream refused the TLS connection: ${meaning} (TLS alert "${words}", ${code})`, { cause, clientCertificateRefused: true })
 }
+
+/** The innermost error code of a chain, for a log line's `cause` (reply-from and undici wrap errors). */
+export function causeCode (err: unknown): string | undefined {
+  let current = err as { code?: unknown, cause?: unknown } | undefined
+  let code: string | undefined
+  for (let i = 0; i < 5 && current !== undefined && current !== null; i++) {
+    if (typeof current.code === 'string') code = current.code
+    current = current.cause as typeof current
+  }
+  return code
+}
