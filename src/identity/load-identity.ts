@@ -4,6 +4,7 @@ import tls from 'node:tls'
 import { describeFsError, readFileSafely } from '../config/read-file-safely.js'
 import type { Config } from '../config/schema.js'
 import { ConfigError } from '../errors.js'
+import { PEM_CERT, pemCertificates, secureContextTrusting } from '../tls-trust.js'
 
 /** What is known about the client certificate; safe to log and to show. */
 export interface IdentityInfo {
@@ -32,7 +33,6 @@ export interface LoadIdentityOptions {
   warn?: (message: string) => void
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
 /**
  * Reads and checks the client identity named by the configuration: files
@@ -78,7 +78,7 @@ function loadPem (config: Config, ca: string[] | undefined, warn: (message: stri
   try {
     // The key is handed over decrypted, so OpenSSL never sees the passphrase again.
     const keyPem = key.export({ type: 'pkcs8', format: 'pem' })
-    secureContext = secureContextFor({ cert: chain.join('\n'), key: keyPem, ca, minVersion: 'TLSv1.2' })
+    secureContext = secureContextFor({ cert: chain.join('\n'), key: keyPem, minVersion: 'TLSv1.2' }, ca)
   } catch (err) {
     throw new ConfigError('TLS_CERT_FILE', `${certPath} cannot be used for TLS: ${opensslReason(err)}`)
   }
@@ -109,7 +109,7 @@ function loadPkcs12 (pfxPath: string, passphrase: string | undefined, ca: string
   }
   let secureContext: tls.SecureContext
   try {
-    secureContext = secureContextFor({ pfx, passphrase, ca, minVersion: 'TLSv1.2' })
+    secureContext = secureContextFor({ pfx, passphrase, minVersion: 'TLSv1.2' }, ca)
   } catch (err) {
     const reason = opensslReason(err)
     if (/mac verify failure/i.test(reason)) {
@@ -142,14 +142,14 @@ function loadPkcs12 (pfxPath: string, passphrase: string | undefined, ca: string
  */
 let lastContext: { digest: string, context: tls.SecureContext } | undefined
 
-function secureContextFor (options: tls.SecureContextOptions & { ca?: string[] | undefined }): tls.SecureContext {
+function secureContextFor (options: tls.SecureContextOptions, ca: readonly string[] | undefined): tls.SecureContext {
   const hash = createHash('sha256')
-  for (const part of [options.cert, options.key, options.pfx, options.passphrase, options.minVersion, ...(options.ca ?? ['no-ca'])]) {
+  for (const part of [options.cert, options.key, options.pfx, options.passphrase, options.minVersion, ...(ca ?? ['no-ca'])]) {
     hash.update(part === undefined ? '-' : typeof part === 'string' ? `s${part.length}:${part}` : Buffer.concat([Buffer.from(`b${(part as Buffer).length}:`), part as Buffer]))
   }
   const digest = hash.digest('hex')
   if (lastContext?.digest === digest) return lastContext.context
-  const context = tls.createSecureContext(options)
+  const context = secureContextTrusting(options, ca)
   lastContext = { digest, context }
   return context
 }
@@ -163,25 +163,12 @@ function checkValidity (info: IdentityInfo, subject: string, now: Date): void {
   }
 }
 
-/** The CA bundle trusted for the upstream: the built-in roots plus the file's. */
+/** The certificates TLS_CA_FILE adds to the built-in roots, each checked to parse. */
 function readCaBundle (path: string): string[] {
-  const found = readText('TLS_CA_FILE', path).match(PEM_CERT)
-  if (found === null) throw new ConfigError('TLS_CA_FILE', `${path} holds no PEM certificate`)
-  for (const pem of found) {
-    try {
-      // eslint-disable-next-line no-new
-      new X509Certificate(pem)
-    } catch {
-      throw new ConfigError('TLS_CA_FILE', `${path} holds a certificate that does not parse`)
-    }
-  }
-  return [...defaultRoots(), ...found]
-}
-
-function defaultRoots (): readonly string[] {
-  // Node 22.15+ can include NODE_EXTRA_CA_CERTS and the system store; 20 has the bundled roots.
-  const get = (tls as unknown as { getCACertificates?: (kind: string) => string[] }).getCACertificates
-  return typeof get === 'function' ? get('default') : tls.rootCertificates
+  const found = pemCertificates(readText('TLS_CA_FILE', path))
+  if (found === 'none') throw new ConfigError('TLS_CA_FILE', `${path} holds no PEM certificate`)
+  if (found === 'unparsable') throw new ConfigError('TLS_CA_FILE', `${path} holds a certificate that does not parse`)
+  return found
 }
 
 function readText (variable: string, path: string): string {

@@ -4,6 +4,7 @@ import { describeFsError, readFileSafely } from '../config/read-file-safely.js'
 import { type EgressProxy, egressProxyFor } from '../config/egress-proxy.js'
 import type { Config } from '../config/schema.js'
 import { ConfigError, SidecarRequestError } from '../errors.js'
+import { pemCertificates, secureContextTrusting } from '../tls-trust.js'
 
 /**
  * The CONNECT tunnel through a corporate egress proxy. The proxy is asked to
@@ -58,11 +59,11 @@ export function egressFor (config: Config, target: Target, authorization: () => 
     } catch (err) {
       throw new ConfigError('EGRESS_PROXY_CA_FILE', `cannot read ${config.EGRESS_PROXY_CA_FILE}: ${describeFsError(err)}`)
     }
-    try {
-      proxyTls = tls.createSecureContext({ ca: [...tls.rootCertificates, pem] })
-    } catch {
+    const found = pemCertificates(pem)
+    if (typeof found === 'string') {
       throw new ConfigError('EGRESS_PROXY_CA_FILE', `${config.EGRESS_PROXY_CA_FILE} holds no usable PEM certificate`)
     }
+    proxyTls = secureContextTrusting({}, found)
   }
   return { proxy, proxyTls, authorization }
 }
