@@ -11,6 +11,14 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** `undici`, from our code and from @fastify/reply-from alike, is the part of it we use: scripts/undici-slim.cjs says why. */
+const slimUndici = {
+  name: 'slim-undici',
+  setup (build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: fileURLToPath(new URL('undici-slim.cjs', import.meta.url)) }))
+  }
+}
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['dist/cli/main.js'],
@@ -21,6 +29,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   metafile: true,
+  minifyWhitespace: process.env.MINIFY !== '0',
+  minifySyntax: process.env.MINIFY !== '0',
+  plugins: [slimUndici],
   logLevel: 'warning',
   // the dependencies are CommonJS: give the ESM bundle a require() of its own
   banner: { js: "import { createRequire as __sidecarCreateRequire } from 'node:module'; const require = __sidecarCreateRequire(import.meta.url);" }

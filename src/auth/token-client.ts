@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { Agent, request } from 'undici'
+import { Agent } from 'undici'
 import type { Config } from '../config/schema.js'
 import { TokenFetchError } from '../errors.js'
 import { causeCode } from '../upstream/classify-error.js'
@@ -70,8 +70,9 @@ export class TokenClient {
     let status: number
     let text: string
     try {
-      const res = await request(this.url, {
-        dispatcher: this.#agent,
+      const res = await this.#agent.request({
+        origin: this.url.origin,
+        path: `${this.url.pathname}${this.url.search}`,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body

@@ -1,4 +1,3 @@
-import { request } from 'undici'
 import { resolveAuthRoutes } from '../auth/auth-routes.js'
 import { TokenClient } from '../auth/token-client.js'
 import type { Config } from '../config/schema.js'
@@ -70,8 +69,11 @@ function callStep (scope: string): Step {
       if (path === undefined) return skip(`Trulioo documents no test call for ${scope}; the token was issued`)
       if (token === undefined || context.agent === undefined) return skip('no token to call with')
       try {
-        const res = await request(new URL(path, context.config.UPSTREAM_URL), {
-          dispatcher: context.agent,
+        const url = new URL(path, context.config.UPSTREAM_URL)
+        const res = await context.agent.request({
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: 'GET',
           headers: { accept: 'application/json', 'user-agent': 'trulioo-mtls-sidecar', authorization: `Bearer ${token.accessToken}` },
           headersTimeout: context.config.UPSTREAM_TIMEOUT_MS,
           bodyTimeout: context.config.UPSTREAM_TIMEOUT_MS

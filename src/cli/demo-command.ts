@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../config/load-config.js'
-import { request } from 'undici'
+import { getGlobalDispatcher } from 'undici'
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, writeDemoFiles } from '../mock/demo-files.js'
 import { startMockUpstream } from '../mock/mock-upstream.js'
 import { serve } from './serve-command.js'
@@ -77,7 +77,7 @@ async function showCalls (url: string, ready: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
   for (const [what, path] of [['NAPI v1, Basic injected ', '/connection/v1/testauthentication'], ['NAPI v3, Bearer injected', '/v3/connection/testauthentication']] as const) {
     try {
-      const res = await request(`${url}${path}`)
+      const res = await getGlobalDispatcher().request({ origin: url, path, method: 'GET' })
       process.stderr.write(`${what}: GET ${path} -> ${res.statusCode} ${await res.body.text()}\n`)
     } catch (err) {
       process.stderr.write(`${what}: GET ${path} failed: ${(err as Error).message}\n`)

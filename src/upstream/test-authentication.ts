@@ -1,4 +1,4 @@
-import { type Dispatcher, request } from 'undici'
+import type { Dispatcher } from 'undici'
 import type { Config } from '../config/schema.js'
 import { classifyUpstreamError } from './classify-error.js'
 import type { UpstreamPool } from './upstream-pool.js'
@@ -15,8 +15,9 @@ export async function callTestAuthentication (
 ): Promise<{ status: number, text: string }> {
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'trulioo-mtls-sidecar' }
   if (authorization !== undefined) headers.authorization = authorization
-  const res = await request(new URL(TEST_AUTH_PATH, config.UPSTREAM_URL), {
-    dispatcher, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs
+  const url = new URL(TEST_AUTH_PATH, config.UPSTREAM_URL)
+  const res = await dispatcher.request({
+    origin: url.origin, path: url.pathname, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs
   })
   return { status: res.statusCode, text: await res.body.text() }
 }
