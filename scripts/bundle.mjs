@@ -29,8 +29,10 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   metafile: true,
-  minifyWhitespace: process.env.MINIFY !== '0',
-  minifySyntax: process.env.MINIFY !== '0',
+  // less to parse at start-up; names are kept, so stack traces and CPU
+  // profiles still read (BUNDLE_READABLE=1 keeps the layout too, for profiling)
+  minifyWhitespace: process.env.BUNDLE_READABLE !== '1',
+  minifySyntax: process.env.BUNDLE_READABLE !== '1',
   plugins: [slimUndici],
   logLevel: 'warning',
   // the dependencies are CommonJS: give the ESM bundle a require() of its own

@@ -11,7 +11,7 @@ import type { SocketFates } from '../upstream/tls-connector.js'
 import type { AccessRecord } from './access-record.js'
 import { ALLOWED_METHODS } from './admit.js'
 import { answerError } from './answer-errors.js'
-import { Deadlines, sweepPeriod } from './deadlines.js'
+import { Deadlines, type HasDeadline, sweepPeriod } from './deadlines.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js'
 
 /** How long each phase of an exchange may take (ms). */
@@ -166,6 +166,8 @@ class MeteredHandler implements LegacyHandler {
   #abort: ((err?: Error) => void) | undefined
   #phase = Phase.Queued
   deadline: number
+  prevTracked: HasDeadline | undefined = undefined
+  nextTracked: HasDeadline | undefined = undefined
 
   constructor (inner: LegacyHandler, record: AccessRecord, hasBody: boolean, settings: MeterSettings) {
     this.#inner = inner
