@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs'
 import pino, { type DestinationStream, type Logger } from 'pino'
 
 /**
@@ -15,17 +16,78 @@ export const REDACT_PATHS = [
 ]
 
 /**
- * Standard output, written synchronously, as Node itself writes to a pipe or
- * a file. pino's default is asynchronous and flushes what is queued when the
- * process exits, and that flush (sonic-boom's flushSync) retries every error
- * but EAGAIN forever: with stdout a closed pipe (`demo | head`, a dead
- * pino-pretty) it spun on EPIPE inside process.exit, so SIGINT and SIGTERM
- * never ended the process and a second Ctrl-C could not run. Written
- * synchronously, EPIPE surfaces at the write itself, and pino's own handler
- * then turns logging off; nothing is left to flush at exit.
+ * Standard output, written synchronously as Node itself writes to a pipe or a
+ * file, but once per turn of the event loop: the lines logged in one turn
+ * (under load, one access line per request finished in it) go out in one
+ * write, not one system call each. A line waits at most for the rest of its
+ * turn, and whatever is pending is written before the process exits.
+ *
+ * Not pino's own destination: its default is asynchronous and flushes what is
+ * queued when the process exits, and that flush (sonic-boom's flushSync)
+ * retries every error but EAGAIN forever: with stdout a closed pipe (`demo |
+ * head`, a dead pino-pretty) it spun on EPIPE inside process.exit, so SIGINT
+ * and SIGTERM never ended the process and a second Ctrl-C could not run.
+ * Here EPIPE, or any error but EAGAIN, turns logging off: nothing is retried,
+ * nothing is left to flush at exit. EAGAIN (a non-blocking pipe that is full)
+ * waits and writes again, as a blocking write would.
  */
+export class StdoutLines implements DestinationStream {
+  readonly #fd: number
+  #pending = ''
+  #scheduled = false
+  #broken = false
+  readonly #flushSoon = (): void => {
+    this.#scheduled = false
+    this.flushSync()
+  }
+
+  constructor (fd = 1) {
+    this.#fd = fd
+    process.once('exit', () => { this.flushSync() })
+  }
+
+  write (line: string): void {
+    if (this.#broken) return
+    this.#pending += line
+    if (this.#pending.length >= MAX_PENDING) this.flushSync()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#flushSoon)
+    }
+  }
+
+  /** Writes what is pending now. */
+  flushSync (): void {
+    if (this.#pending === '' || this.#broken) return
+    const bytes = Buffer.from(this.#pending, 'utf8')
+    this.#pending = ''
+    let offset = 0
+    while (offset < bytes.length) {
+      try {
+        offset += writeSync(this.#fd, bytes, offset)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          this.#broken = true
+          return
+        }
+        Atomics.wait(PAUSE, 0, 0, 10)
+      }
+    }
+  }
+
+  /** For pino's logger.flush(). */
+  flush (cb?: (err?: Error) => void): void {
+    this.flushSync()
+    cb?.()
+  }
+}
+
+/** Lines pending past this many characters are written at once, not at the end of the turn. */
+const MAX_PENDING = 64 * 1024
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
 export function stdoutDestination (): DestinationStream {
-  return pino.destination({ dest: 1, sync: true })
+  return new StdoutLines(1)
 }
 
 export function createLogger (level: string, destination: DestinationStream = stdoutDestination()): Logger {
