@@ -1,12 +1,12 @@
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
-import envSchema from 'env-schema'
 import { ConfigError, ConfigErrors } from '../errors.js'
 import { checkAuthRoutes } from '../auth/auth-routes.js'
 import { applyProxyAliases, checkEgressProxy } from './egress-proxy.js'
 import { describeFsError, readFileSafely } from './read-file-safely.js'
-import { type Config, CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES, freshSchema } from './schema.js'
+import validateEnv from './env-validator.js'
+import { type Config, CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from './schema.js'
 
 export interface LoadConfigOptions {
   /** The environment to read; `process.env` by default. */
@@ -35,12 +35,10 @@ export function loadConfig (options: LoadConfigOptions = {}): Config {
   for (const name of SECRET_VARIABLES) resolveSecretFile(raw, name, problems)
   checkIntegerSyntax(raw, problems)
 
-  let parsed: Record<string, unknown> = {}
-  try {
-    parsed = envSchema({ schema: freshSchema(), data: raw, env: false, dotenv: false })
-  } catch (err) {
-    problems.push(...schemaProblems(err))
-  }
+  // The schema compiled at build time with env-schema's Ajv options: defaults
+  // filled, strings coerced, unknown properties removed, all in place.
+  const parsed: Record<string, unknown> = { ...raw }
+  if (!validateEnv(parsed)) problems.push(...schemaProblems(validateEnv.errors ?? []))
 
   if (problems.length === 0) checkRelations(parsed as Config, problems)
   if (problems.length > 0) throw new ConfigErrors(problems)
@@ -147,9 +145,8 @@ function checkIntegerSyntax (raw: Raw, problems: ConfigError[]): void {
 
 interface AjvError { instancePath?: string, message?: string, params?: Record<string, unknown> }
 
-function schemaProblems (err: unknown): ConfigError[] {
-  const errors = (err as { errors?: AjvError[] }).errors
-  if (!Array.isArray(errors)) return [new ConfigError('configuration', (err as Error).message)]
+/** One ConfigError per setting the schema refused, from ajv's error objects. */
+export function schemaProblems (errors: readonly AjvError[]): ConfigError[] {
   const seen = new Set<string>()
   const out: ConfigError[] = []
   for (const e of errors) {

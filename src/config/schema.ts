@@ -194,7 +194,7 @@ export type Config = Readonly<Static<typeof ConfigSchema>>
 /** Names of every setting, in schema order (the order the docs use). */
 export const CONFIG_VARIABLES = Object.keys(ConfigSchema.properties) as Array<keyof Config>
 
-/** A fresh copy for env-schema, which mutates the schema it is handed. */
+/** A fresh copy for env-schema and the validator's generator (gen-env-validator.ts): both change the schema they are handed. */
 export function freshSchema (): TSchema {
   return structuredClone(ConfigSchema)
 }

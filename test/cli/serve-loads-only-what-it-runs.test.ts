@@ -21,7 +21,10 @@ t.test('a started serve, having proxied a request, has loaded no CSR, PKI, check
   t.equal(await run.exited, 0)
 
   // the bin runs the bundle (scripts/bundle.mjs): what a loaded chunk holds is in its metafile
-  const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> }
+  const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'meta.json'), 'utf8')) as {
+    inputs: Record<string, { imports: Array<{ path: string }> }>
+    outputs: Record<string, { inputs: Record<string, unknown> }>
+  }
   const urls = readFileSync(file, 'utf8').split('\n').filter((url) => url !== '')
   const loaded = urls.flatMap((url) => {
     const at = url.indexOf('/dist/bundle/')
@@ -34,7 +37,20 @@ t.test('a started serve, having proxied a request, has loaded no CSR, PKI, check
   for (const used of ['dist/cli/serve-command.js', 'dist/proxy/proxy-app.js', 'dist/identity/load-identity.js', 'node_modules/fastify/', 'node_modules/undici/']) {
     t.ok(loaded.some((url) => url.includes(used)), `loaded ${used}`)
   }
-  for (const unused of ['@peculiar/x509', 'reflect-metadata', 'node-forge', 'dist/csr/', 'dist/mock/', 'dist/check/', 'dist/cli/csr-run.js', 'dist/cli/demo-command.js']) {
+  for (const unused of ['env-schema', '@peculiar/x509', 'reflect-metadata', 'node-forge', 'dist/csr/', 'dist/mock/', 'dist/check/', 'dist/cli/csr-run.js', 'dist/cli/demo-command.js']) {
     t.same(loaded.filter((url) => url.includes(unused)), [], `did not load ${unused}`)
   }
+
+  // The configuration is checked by code generated at build time
+  // (src/config/gen-env-validator.ts): nothing of ours brings in ajv's
+  // compiler, only its runtime helpers. Fastify's own validator and serializer
+  // compilers still load ajv (its schema controller requires them), which is
+  // why the check is on who imports it.
+  t.ok(loaded.includes('dist/config/env-validator.js'), 'loaded the generated validator')
+  const compiler = /^node_modules\/ajv\/dist\/(?!runtime\/)/
+  const bringers = Object.entries(meta.inputs)
+    .filter(([path, input]) => loaded.includes(path) && !path.startsWith('node_modules/ajv/') && input.imports.some((i) => compiler.test(i.path)))
+    .map(([path]) => path)
+  t.same(bringers.filter((path) => !/^node_modules\/(@fastify\/ajv-compiler|fast-json-stringify|ajv-formats)\//.test(path)), [],
+    'only Fastify\'s own compilers import ajv\'s compiler')
 })
