@@ -33,7 +33,7 @@ RUN if [ -n "$NPM_CA" ]; then \
     rm -f /tmp/npm-ca.pem; exit $status
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/bundle.mjs ./scripts/bundle.mjs
+COPY scripts/bundle.mjs scripts/undici-slim.cjs ./scripts/
 # Some packages ship their own test fixtures, keys among them
 # (@fastify/reply-from/test/fixtures/fastify.key): no key-shaped file, real or
 # not, goes into the image, so a scanner (or a person) never has to wonder.
