@@ -43,6 +43,9 @@ export interface UpstreamHeaderContext {
 /** The names a `Connection` header lists: they are hop-by-hop for this message. */
 function connectionListed (value: unknown): Set<string> | undefined {
   if (typeof value !== 'string') return undefined
+  // what nearly every message says, answered without splitting
+  const whole = value.toLowerCase()
+  if (whole === 'keep-alive' || whole === 'close') return undefined
   let names: Set<string> | undefined
   for (const name of value.split(',')) {
     const trimmed = name.trim().toLowerCase()
