@@ -9,6 +9,7 @@ import { daysLeft } from '../identity/load-identity.js'
 import type { Readiness } from '../readiness.js'
 import type { SidecarState } from '../state.js'
 import type { SidecarMetrics } from './metrics.js'
+import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 
 export interface AdminAppOptions {
   config: Readonly<Config>
@@ -31,7 +32,8 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
   const { config, store, state, readiness, metrics } = options
   const app = Fastify({
     loggerInstance: options.logger.child({ listener: 'admin' }) as unknown as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true })
+    logController: new LogController({ disableRequestLogging: true }),
+    schemaController: { compilersFactory: NO_ROUTE_SCHEMAS }
   })
 
   app.get('/livez', async () => ({ status: 'ok' }))

@@ -21,6 +21,7 @@ import { answerError, answerOnSocket, asSidecarError } from './answer-errors.js'
 import { type ConnectionRegistry, connectionOf } from './connection-state.js'
 import { registerForward } from './forward.js'
 import { requestIdOf } from './header-policy.js'
+import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -111,6 +112,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     genReqId: requestIdOf,
     rewriteUrl: (req) => originForm(req.url ?? '/'),
     return503OnClosing: false,
+    schemaController: { compilersFactory: NO_ROUTE_SCHEMAS },
     // A target the router cannot parse (`GET ftp://x/y`, a path too long) is answered
     // before any hook runs: it gets its record and answer here.
     frameworkErrors: (error, request, reply) => {

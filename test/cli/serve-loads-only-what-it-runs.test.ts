@@ -43,9 +43,11 @@ t.test('a started serve, having proxied a request, has loaded no CSR, PKI, check
 
   // The configuration is checked by code generated at build time
   // (src/config/gen-env-validator.ts): nothing of ours brings in ajv's
-  // compiler, only its runtime helpers. Fastify's own validator and serializer
-  // compilers still load ajv (its schema controller requires them), which is
-  // why the check is on who imports it.
+  // compiler, only its runtime helpers. Fastify's validator and serializer
+  // compilers, which import it, are still in the bundle (Fastify requires them
+  // when it is given no compilers of its own), hence a check on who imports
+  // it; that serve never runs them is shown module by module in
+  // test/proxy/forward/serve-compiles-no-schemas.test.ts.
   t.ok(loaded.includes('dist/config/env-validator.js'), 'loaded the generated validator')
   const compiler = /^node_modules\/ajv\/dist\/(?!runtime\/)/
   const bringers = Object.entries(meta.inputs)

@@ -19,11 +19,12 @@ export interface Spawned {
 
 /**
  * Runs the real binary (built by `npm test` before tap) with exactly `env`
- * (plus PATH), in an empty folder so no stray .env is read.
+ * (plus PATH), in an empty folder so no stray .env is read; `script` runs
+ * another entry point instead of the binary.
  */
-export function spawnSidecar (t: Teardown, args: string[], env: Record<string, string>, options: { nodeArgs?: string[] } = {}): Spawned {
+export function spawnSidecar (t: Teardown, args: string[], env: Record<string, string>, options: { nodeArgs?: string[], script?: string } = {}): Spawned {
   const cwd = mkdtempSync(join(tmpdir(), 'sidecar-cwd-'))
-  const child = spawn(process.execPath, [...options.nodeArgs ?? [], BIN, ...args], {
+  const child = spawn(process.execPath, [...options.nodeArgs ?? [], options.script ?? BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
