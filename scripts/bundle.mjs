@@ -28,7 +28,7 @@ const slimUndici = {
  * on). Each resolves to a stub that throws, naming itself, if it is ever
  * called. test/packaging/bundle-leaves-out.test.ts checks who imports them.
  */
-export const LEFT_OUT = ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request', 'ws']
+const LEFT_OUT = ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request', 'ws']
 const leaveOut = {
   name: 'leave-out',
   setup (build) {

@@ -33,7 +33,6 @@ export interface LoadIdentityOptions {
   warn?: (message: string) => void
 }
 
-
 /**
  * Reads and checks the client identity named by the configuration: files
  * readable, certificate parses, key decrypts with the passphrase and matches

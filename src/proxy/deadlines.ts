@@ -26,7 +26,6 @@ export interface HasDeadline {
  */
 export class Deadlines {
   #head: HasDeadline | undefined
-  #size = 0
   readonly #periodMs: number
   #timer: NodeJS.Timeout | undefined
 
@@ -34,14 +33,18 @@ export class Deadlines {
     this.#periodMs = periodMs
   }
 
-  get size (): number { return this.#size }
+  /** How many are tracked (for tests: it walks the list). */
+  get size (): number {
+    let n = 0
+    for (let item = this.#head; item !== undefined; item = item.nextTracked) n++
+    return n
+  }
 
   track (item: HasDeadline): void {
     if (item.prevTracked !== undefined || this.#head === item) return
     item.nextTracked = this.#head
     if (this.#head !== undefined) this.#head.prevTracked = item
     this.#head = item
-    this.#size++
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => { this.#sweep() }, this.#periodMs)
       this.#timer.unref()
@@ -56,7 +59,7 @@ export class Deadlines {
     if (next !== undefined) next.prevTracked = prev
     item.prevTracked = undefined
     item.nextTracked = undefined
-    if (--this.#size === 0 && this.#timer !== undefined) {
+    if (this.#head === undefined && this.#timer !== undefined) {
       clearInterval(this.#timer)
       this.#timer = undefined
     }
