@@ -128,6 +128,19 @@ export class SidecarRequestError extends Error {
   }
 }
 
+/**
+ * The application closed its connection before its answer: nothing is
+ * answered, and what had not been sent upstream is not sent.
+ */
+export class ClientGoneError extends Error {
+  readonly code = 'CLIENT_GONE'
+
+  constructor (message: string) {
+    super(message)
+    this.name = 'ClientGoneError'
+  }
+}
+
 /** Why a token call failed, for logs, `/status`, readiness and `check`'s advice. */
 export type TokenFailure = 'unreachable' | 'tls' | 'timeout' | 'egress-proxy' | 'rejected' | 'refused' | 'bad-answer'
 

@@ -30,14 +30,25 @@ export class AuthRoutes {
   /** True when AUTH_ROUTES was not set and the default table applies. */
   readonly fromDefault: boolean
 
+  /** Every prefix, longest first, in one case-insensitive alternation: one exec per request. */
+  readonly #matcher: RegExp
+
   constructor (routes: readonly AuthRoute[], fromDefault: boolean) {
     this.routes = [...routes].sort((a, b) => b.prefix.length - a.prefix.length)
     this.fromDefault = fromDefault
+    this.#matcher = new RegExp(`^(?:${this.routes.map((r) => `(${r.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`).join('|') || '(?!)'})`, 'i')
   }
 
-  /** The route for a request target (origin-form, query included or not). */
+  /**
+   * The route for a request target as it goes upstream (../proxy/target.ts has
+   * made it canonical: no dot segments, no encoded letters). Prefixes match
+   * without regard to case: a server that reads `/V3/x` as `/v3/x` must get
+   * the credentials of `/v3/`.
+   */
   match (target: string): AuthRoute {
-    for (const route of this.routes) if (target.startsWith(route.prefix)) return route
+    const found = this.#matcher.exec(target)
+    if (found === null) return PASS_THROUGH_ROUTE
+    for (let i = 1; i < found.length; i++) if (found[i] !== undefined) return this.routes[i - 1] as AuthRoute
     return PASS_THROUGH_ROUTE
   }
 

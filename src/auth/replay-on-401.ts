@@ -1,38 +1,41 @@
 import type { Dispatcher } from 'undici'
+import { ClientGoneError } from '../errors.js'
+import { type Exchange, exchangeOf } from '../proxy/exchange.js'
+import { SMALL_BODY_BYTES } from '../proxy/read-body.js'
 import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
-import { MAX_REPLAY_BODY_BYTES, type UpstreamAuth } from './auth-stage.js'
-
-/** The request's auth decision rides to the dispatcher on the headers object; undici reads only string keys. */
-export const kUpstreamAuth = Symbol('sidecar.upstreamAuth')
-type TaggedHeaders = Record<string, string | string[]> & { [kUpstreamAuth]?: UpstreamAuth }
-
-/** Marks the upstream headers of a request with its auth decision, for the replay below. */
-export function tagUpstreamAuth (headers: Record<string, string | string[]>, auth: UpstreamAuth | undefined): void {
-  if (auth?.oauth !== undefined) (headers as TaggedHeaders)[kUpstreamAuth] = auth
-}
+import type { Token, TokenStore } from './token-store.js'
 
 /**
  * Replays an OAuth2 request once after a 401: Trulioo refused it before
  * processing it (the token had expired or was revoked), so a replay cannot
- * bill twice. Only requests whose body was kept (none, or at most 64 KiB)
- * qualify; the 401 is held back until the new token is known, and given to
- * the application untouched if no new token comes. Any other status, and
- * any streamed body, passes straight through.
+ * bill twice. Only requests whose whole body was read before forwarding
+ * (none, or at most 64 KiB: ../proxy/read-body.ts) qualify; the 401 is held
+ * back until the new token is known, and given to the application untouched
+ * if no new token comes. Any other status, and any streamed body, passes
+ * straight through. The replay is never sent once the application has gone:
+ * nobody would read its answer, and the upstream would run the call again.
  */
 export class ReplayOn401Dispatcher extends DelegatingDispatcher {
   readonly #pool: Dispatcher
+  readonly #tokens: TokenStore
 
-  constructor (pool: Dispatcher) {
+  constructor (pool: Dispatcher, tokens: TokenStore) {
     super()
     this.#pool = pool
+    this.#tokens = tokens
   }
 
   override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const auth = (options.headers as TaggedHeaders | undefined)?.[kUpstreamAuth]
-    if (auth?.oauth === undefined || auth.oauth.body === undefined) return this.#pool.dispatch(options, handler)
-    // the kept body itself, not the stream copy reply-from holds: the same bytes can go twice
-    const replayable = { ...options, body: auth.oauth.body ?? options.body }
-    return this.#pool.dispatch(replayable, new ReplayHandler(this.#pool, replayable, auth, handler as LegacyHandler) as unknown as Dispatcher.DispatchHandler)
+    const exchange = exchangeOf(options.headers)
+    const token = exchange?.auth?.oauth?.token
+    // a body still streaming from the application cannot be sent twice
+    const body = options.body
+    const replayable = body === undefined || body === null || typeof body === 'string' || (Buffer.isBuffer(body) && body.length <= SMALL_BODY_BYTES)
+    if (token === undefined || !replayable) {
+      return this.#pool.dispatch(options, handler)
+    }
+    const replay = new ReplayHandler(this.#pool, this.#tokens, options, exchange as Exchange, token, handler as LegacyHandler)
+    return this.#pool.dispatch(options, replay as unknown as Dispatcher.DispatchHandler)
   }
 
   protected override target (): Dispatcher {
@@ -51,8 +54,10 @@ interface Held {
 
 class ReplayHandler implements LegacyHandler {
   readonly #pool: Dispatcher
+  readonly #tokens: TokenStore
   readonly #options: Dispatcher.DispatchOptions
-  readonly #auth: UpstreamAuth
+  readonly #exchange: Exchange
+  readonly #token: Token
   readonly #inner: LegacyHandler
   #attempt = 1
   #abort: ((err?: Error) => void) | undefined
@@ -62,10 +67,12 @@ class ReplayHandler implements LegacyHandler {
   #between = false
   #aborted: Error | undefined
 
-  constructor (pool: Dispatcher, options: Dispatcher.DispatchOptions, auth: UpstreamAuth, inner: LegacyHandler) {
+  constructor (pool: Dispatcher, tokens: TokenStore, options: Dispatcher.DispatchOptions, exchange: Exchange, token: Token, inner: LegacyHandler) {
     this.#pool = pool
+    this.#tokens = tokens
     this.#options = options
-    this.#auth = auth
+    this.#exchange = exchange
+    this.#token = token
     this.#inner = inner
   }
 
@@ -106,7 +113,7 @@ class ReplayHandler implements LegacyHandler {
     held.chunks.push(chunk)
     held.size += chunk.length
     // a 401 with a body this large is not a stale-token refusal worth holding
-    if (held.size > MAX_REPLAY_BODY_BYTES) this.#release()
+    if (held.size > SMALL_BODY_BYTES) this.#release()
     return true
   }
 
@@ -115,17 +122,17 @@ class ReplayHandler implements LegacyHandler {
       this.#inner.onComplete?.(trailers)
       return
     }
-    const oauth = this.#auth.oauth as NonNullable<UpstreamAuth['oauth']>
     this.#between = true
-    oauth.tokens.renewAfterRejection(oauth.token).then((token) => {
+    this.#tokens.renewAfterRejection(this.#token).then((token) => {
       this.#between = false
+      if (this.#exchange.clientGone) this.#aborted ??= new ClientGoneError('the application closed the connection while its 401 waited for a new token; the replay was not sent')
       if (this.#aborted !== undefined) {
         this.#inner.onError?.(this.#aborted)
         return
       }
       this.#held = undefined
       this.#attempt = 2
-      oauth.tokens.countReplay(oauth.token.scope)
+      this.#tokens.countReplay(this.#token.scope)
       const headers = { ...(this.#options.headers as Record<string, string>), authorization: token.authorization }
       this.#pool.dispatch({ ...this.#options, headers }, this as unknown as Dispatcher.DispatchHandler)
     }, () => {

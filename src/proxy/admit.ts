@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { SidecarRequestError } from '../errors.js'
 import type { Readiness } from '../readiness.js'
+import { targetRefusal } from './target.js'
 
 /** The methods a REST API such as Trulioo's takes; anything else gets 405. */
 export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
@@ -60,26 +61,12 @@ export class Admission {
     if (target.charCodeAt(0) !== 47 /* / */) {
       return new SidecarRequestError('BAD_REQUEST_TARGET', 'the request target must be a path such as /verifications/v1/verify')
     }
+    const unsafe = targetRefusal(req)
+    if (unsafe !== undefined) {
+      return new SidecarRequestError('BAD_REQUEST_TARGET', `the request target holds ${unsafe}, which a server could read as another path; send the path as it is meant, such as /verifications/v1/verify`)
+    }
     return this.#readiness.refusal()
   }
-}
-
-/**
- * Absolute-form targets (`GET http://elsewhere/x`) are reduced to their path:
- * the authority never chooses where a request goes. Other forms (`*`) are
- * left for admission to refuse.
- */
-export function originForm (url: string): string {
-  if (url.charCodeAt(0) === 47 /* / */) return url
-  if (/^https?:\/\//i.test(url)) {
-    try {
-      const parsed = new URL(url)
-      return parsed.pathname + parsed.search
-    } catch {
-      return url
-    }
-  }
-  return url
 }
 
 function sha256 (text: string): Buffer {

@@ -67,7 +67,7 @@ export function answerError (reply: FastifyReply, record: AccessRecord, err: Sid
   if (err.code === 'BODY_TOO_LARGE' || mayHaveUnreadBody(req)) {
     reply.header('connection', 'close')
     // (the socket is gone when the application has already left)
-    if (req.socket !== null) connectionOf(req.socket).closing = true
+    if (req.socket !== null) connectionOf(req.socket).closeAfter(reply.request.exchange?.seq ?? connectionOf(req.socket).seen)
   }
   reply.send(body)
 }

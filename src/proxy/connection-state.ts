@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import type { Exchange } from './exchange.js'
 
 /**
  * What the proxy knows about one inbound connection: how many of its answers
@@ -9,10 +10,56 @@ import type { Socket } from 'node:net'
 export class ConnectionState {
   /** Requests on this connection whose answer has not closed yet. */
   open = 0
-  /** An answer on it closes the connection: later requests are not processed. */
-  closing = false
+  /** Requests seen on it so far: each request's number is its place on the connection. */
+  seen = 0
+  /** The last request that may be processed: an answer that closes the connection ends the list there. */
+  #lastProcessed = Number.POSITIVE_INFINITY
+  /** The latest request on it: a parse error while its body is unread belongs to it. */
+  current: Exchange | undefined = undefined
   /** Runs once no answer is open any more (a parse error waits for this). */
   #onIdle: (() => void) | undefined
+  /** The request whose body is being read now: a later request waits until it is all read. */
+  #bodyOwner: Exchange | undefined = undefined
+  #afterBody: Array<() => void> = []
+
+  /**
+   * Runs `fn` once no earlier request on this connection has body bytes left
+   * to read. A request pipelined behind a body is parsed as soon as that body
+   * is, before the sidecar has judged it (a streamed body over MAX_BODY_BYTES,
+   * broken chunk framing): it must wait for that verdict, since an answer that
+   * closes the connection means it is never to run.
+   */
+  afterBodies (fn: () => void): void {
+    if (this.#bodyOwner === undefined) fn()
+    else this.#afterBody.push(fn)
+  }
+
+  /** `exchange` reads its body now: later requests wait (afterBodies). */
+  holdBody (exchange: Exchange): void {
+    this.#bodyOwner = exchange
+  }
+
+  /** `exchange`'s body has been read, or the request ended: the next request may go on. */
+  bodyDone (exchange: Exchange): void {
+    if (this.#bodyOwner !== exchange) return
+    this.#bodyOwner = undefined
+    while (this.#bodyOwner === undefined && this.#afterBody.length > 0) (this.#afterBody.shift() as () => void)()
+  }
+
+  /** Whether an answer closes the connection: no request after it is processed. */
+  get closing (): boolean {
+    return this.#lastProcessed !== Number.POSITIVE_INFINITY
+  }
+
+  /** Request number `seq` closes the connection: nothing after it is processed. */
+  closeAfter (seq: number): void {
+    if (seq < this.#lastProcessed) this.#lastProcessed = seq
+  }
+
+  /** Whether request number `seq` may still be processed. */
+  processes (seq: number): boolean {
+    return seq <= this.#lastProcessed
+  }
 
   /** Runs `fn` once every open answer has closed (at once when none is open). */
   whenIdle (fn: () => void): void {

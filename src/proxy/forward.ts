@@ -2,8 +2,6 @@ import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
-import type { UpstreamAuth } from '../auth/auth-stage.js'
-import { tagUpstreamAuth } from '../auth/replay-on-401.js'
 import { SidecarRequestError } from '../errors.js'
 import { causeCode, classifyUpstreamError } from '../upstream/classify-error.js'
 import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
@@ -12,6 +10,7 @@ import type { AccessRecord } from './access-record.js'
 import { ALLOWED_METHODS } from './admit.js'
 import { answerError } from './answer-errors.js'
 import { Deadlines, type HasDeadline, sweepPeriod } from './deadlines.js'
+import { type Exchange, attachExchange, exchangeOf } from './exchange.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js'
 
 /** How long each phase of an exchange may take (ms). */
@@ -26,10 +25,6 @@ export interface ForwardLimits {
   readonly connections: number
 }
 
-/** The record rides to the dispatcher on the headers object; undici reads only string keys. */
-const kRecord = Symbol('sidecar.accessRecord')
-type RecordedHeaders = Record<string, string | string[]> & { [kRecord]?: AccessRecord }
-
 export interface ForwardOptions {
   /** The upstream origin, e.g. https://mtls.primary.prod.trulioo.com */
   readonly origin: URL
@@ -39,8 +34,6 @@ export interface ForwardOptions {
   /** The pool's dispatcher, which follows identity reloads. */
   readonly dispatcher: Dispatcher
   readonly fates: SocketFates
-  /** Stage 3's decision for a request: what it carries upstream (src/auth/auth-stage.ts). */
-  readonly auth: (request: FastifyRequest) => UpstreamAuth | undefined
   readonly draining: () => boolean
   readonly logger: Logger
 }
@@ -79,16 +72,16 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
       retriesCount: 0,
       retryDelay: () => null,
       rewriteRequestHeaders: (request: FastifyRequest) => {
-        const auth = options.auth(request)
-        const headers: RecordedHeaders = upstreamRequestHeaders(request.headers, {
+        const exchange = request.exchange
+        const auth = exchange.auth
+        const headers = upstreamRequestHeaders(request.headers, {
           host: origin.host,
           requestId: request.id,
           authorization: auth?.authorization,
           apiKey: auth?.apiKey,
           passThrough: auth?.passThrough ?? false
         })
-        headers[kRecord] = request.record
-        tagUpstreamAuth(headers, auth)
+        attachExchange(headers, exchange)
         return headers
       },
       rewriteHeaders: (headers: Record<string, unknown>, request: FastifyRequest | undefined) =>
@@ -102,7 +95,8 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
           return
         }
         const err = classifyUpstreamError(error, options.fates, servername)
-        if (err.code !== 'BODY_TOO_LARGE') logger.warn({ requestId: record.requestId, errorCode: err.code, cause: causeCode(error) }, err.message)
+        // the application's own fault is in its access line, not a warning about the upstream
+        if (err.code !== 'BODY_TOO_LARGE' && err.code !== 'BAD_REQUEST') logger.warn({ requestId: record.requestId, errorCode: err.code, cause: causeCode(error) }, err.message)
         answerError(reply, record, err)
       }
     }
@@ -128,10 +122,12 @@ class MeteringDispatcher extends DelegatingDispatcher {
   }
 
   override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const record = (options.headers as RecordedHeaders | undefined)?.[kRecord]
-    if (record === undefined) return this.#pool.dispatch(options, handler)
+    const exchange = exchangeOf(options.headers)
+    if (exchange === undefined) return this.#pool.dispatch(options, handler)
+    // a body read whole before forwarding (read-body.ts) goes as the bytes, not the spent stream
+    if (exchange.body !== undefined) options = { ...options, body: exchange.body }
     const hasBody = options.body !== undefined && options.body !== null
-    return this.#pool.dispatch(options, new MeteredHandler(handler as LegacyHandler, record, hasBody, this.#settings) as unknown as Dispatcher.DispatchHandler)
+    return this.#pool.dispatch(options, new MeteredHandler(handler as LegacyHandler, exchange, hasBody, this.#settings) as unknown as Dispatcher.DispatchHandler)
   }
 
   protected override target (): Dispatcher {
@@ -159,6 +155,7 @@ const enum Phase { Queued, Sending, Waiting, Answered, Done }
  */
 class MeteredHandler implements LegacyHandler {
   readonly #inner: LegacyHandler
+  readonly #exchange: Exchange
   readonly #record: AccessRecord
   readonly #hasBody: boolean
   readonly #settings: MeterSettings
@@ -169,21 +166,33 @@ class MeteredHandler implements LegacyHandler {
   prevTracked: HasDeadline | undefined = undefined
   nextTracked: HasDeadline | undefined = undefined
 
-  constructor (inner: LegacyHandler, record: AccessRecord, hasBody: boolean, settings: MeterSettings) {
+  constructor (inner: LegacyHandler, exchange: Exchange, hasBody: boolean, settings: MeterSettings) {
     this.#inner = inner
-    this.#record = record
+    this.#exchange = exchange
+    this.#record = exchange.record
     this.#hasBody = hasBody
     this.#settings = settings
     this.deadline = this.#sentAt + settings.limits.queueMs
     settings.deadlines.track(this)
+    exchange.onStop(this.#stop)
+  }
+
+  /** Ends the exchange from outside (its request body turned out to be malformed). */
+  readonly #stop = (err: SidecarRequestError): void => {
+    if (this.#phase === Phase.Queued) this.#dropQueued(err)
+    else if (this.#phase !== Phase.Done) this.#abort?.(err)
+  }
+
+  /** Never handed to a connection: answer now, and drop it when undici gets to it. */
+  #dropQueued (err: SidecarRequestError): void {
+    this.#finish()
+    this.#inner.onError?.(err)
   }
 
   expire (): void {
     const { limits } = this.#settings
     if (this.#phase === Phase.Queued) {
-      // never handed to a connection: answer now, and drop it when undici gets to it
-      this.#phase = Phase.Done
-      this.#inner.onError?.(new SidecarRequestError('UPSTREAM_BUSY',
+      this.#dropQueued(new SidecarRequestError('UPSTREAM_BUSY',
         `no upstream connection freed up within UPSTREAM_QUEUE_TIMEOUT_MS (${limits.queueMs} ms): all ${limits.connections} UPSTREAM_CONNECTIONS are busy; the request was not sent`))
     } else if (this.#phase === Phase.Sending) {
       this.#abort?.(new SidecarRequestError('CLIENT_TIMEOUT', `the request body sent nothing for CLIENT_BODY_TIMEOUT_MS (${limits.clientBodyMs} ms); the upstream request was aborted`))
@@ -195,6 +204,7 @@ class MeteredHandler implements LegacyHandler {
   #finish (): void {
     this.#phase = Phase.Done
     this.#settings.deadlines.untrack(this)
+    this.#exchange.onStop(undefined)
   }
 
   onConnect (abort: (err?: Error) => void, context?: unknown): void {

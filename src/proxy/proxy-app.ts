@@ -16,17 +16,22 @@ import type { SidecarState } from '../state.js'
 import { classifyUpstreamError } from '../upstream/classify-error.js'
 import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import { type AccessLog, AccessRecord } from './access-record.js'
-import { Admission, originForm } from './admit.js'
+import { Admission } from './admit.js'
 import { answerError, answerOnSocket, asSidecarError } from './answer-errors.js'
-import { type ConnectionRegistry, connectionOf } from './connection-state.js'
+import { type ConnectionRegistry, connectionOf, mayHaveUnreadBody } from './connection-state.js'
+import { Exchange } from './exchange.js'
 import { registerForward } from './forward.js'
 import { requestIdOf } from './header-policy.js'
+import { readBodyStage } from './read-body.js'
+import { rewriteTarget, upstreamTarget } from './target.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** This request's access record (stage 6), filled by every stage. */
     record: AccessRecord
+    /** What the stages and the upstream dispatchers share about this request. */
+    exchange: Exchange
   }
 }
 
@@ -71,7 +76,9 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     request.record = record
     const socket = raw.socket
     const connection = connectionOf(socket)
-    if (connection.closing) {
+    const exchange = new Exchange(record, raw, ++connection.seen, (err) => { if (!reply.sent) answerError(reply, record, err) })
+    request.exchange = exchange
+    if (!connection.processes(exchange.seq)) {
       // Never forwarded, never answered: the connection closes once the earlier
       // answer is out. Its line says so (status 0, incomplete).
       record.incomplete = true
@@ -79,14 +86,18 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       return undefined
     }
     // the application's own `Connection: close`, or HTTP/1.0 without keep-alive
-    if (!reply.raw.shouldKeepAlive) connection.closing = true
+    if (!reply.raw.shouldKeepAlive) connection.closeAfter(exchange.seq)
     connection.open++
+    connection.current = exchange
     state.inFlight++
     // 'close' fires however the exchange ends: answered, refused, cut short or abandoned
     reply.raw.once('close', () => {
       state.inFlight--
+      exchange.clientGone = !reply.raw.writableFinished
       record.settle(reply.raw)
       accessLog.write(record)
+      if (connection.current === exchange) connection.current = undefined
+      connection.bodyDone(exchange)
       connection.release()
       connections.released(socket, connection)
     })
@@ -110,7 +121,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     childLoggerFactory: (parent, _bindings, opts) => opts.level === 'error' ? routeLogger as unknown as typeof parent : parent,
     genReqId: requestIdOf,
-    rewriteUrl: (req) => originForm(req.url ?? '/'),
+    rewriteUrl: rewriteTarget,
     return503OnClosing: false,
     schemaController: { compilersFactory: NO_ROUTE_SCHEMAS },
     // A target the router cannot parse (`GET ftp://x/y`, a path too long) is answered
@@ -132,7 +143,15 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       }
       const connection = connectionOf(socket)
       const closedByApp = connection.closing
-      connection.closing = true
+      connection.closeAfter(connection.seen)
+      const current = connection.current
+      if (current !== undefined && mayHaveUnreadBody(current.req)) {
+        // The bytes that do not parse are this request's own body (broken chunk
+        // framing): it can never be complete, so it is refused now and whatever
+        // of it was on its way upstream is aborted. Its answer closes the connection.
+        current.fail(new SidecarRequestError('BAD_REQUEST', `the request body could not be parsed (${err.code ?? 'parse error'}); nothing more of it was sent upstream`))
+        return
+      }
       connection.whenIdle(() => {
         // after the application's own Connection: close there is nobody to tell
         if (err.code === 'HPE_CLOSED_CONNECTION' || closedByApp || !socket.writable) {
@@ -151,18 +170,24 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
       // only when the request would be admitted, so a refused upload is never sent.
       server.on('checkContinue', (req: IncomingMessage, res) => {
-        if (admission.refusal(req, originForm(req.url ?? '/')) === undefined) res.writeContinue()
+        const target = upstreamTarget(req.url ?? '/')
+        if (typeof target === 'string' && admission.refusal(req, target) === undefined) res.writeContinue()
         handler(req, res)
       })
-      // Node closes CONNECT requests silently unless someone answers them.
+      // Node closes CONNECT requests silently unless someone answers them. The
+      // socket is no longer Node's: it has no 'error' listener, and a client
+      // that resets it (curl -x, an app with HTTPS_PROXY pointed here) would
+      // otherwise crash the process. Tunnel bytes are read and dropped.
       server.on('connect', (req: IncomingMessage, socket: Socket) => {
+        socket.on('error', ignore)
+        socket.resume()
         answerRaw(req, socket, new SidecarRequestError('METHOD_NOT_ALLOWED', 'CONNECT is not allowed: the sidecar is not an open proxy'))
       })
       return server
     }
   })
   app.decorateRequest('record', null as unknown as AccessRecord)
-  app.decorateRequest('upstreamAuth', undefined)
+  app.decorateRequest('exchange', null as unknown as Exchange)
 
   // stages 1 and 2 on the way in: the record, the request id, admission
   app.addHook('onRequest', (request, reply, done) => {
@@ -174,7 +199,19 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       answerError(reply, record, refused)
       return
     }
-    done()
+    const raw = request.raw
+    const connection = connectionOf(raw.socket)
+    // A pipelined request goes on only once the bodies before it are judged.
+    connection.afterBodies(() => {
+      // answered meanwhile (its own body broke), or an earlier answer closes the
+      // connection: never forwarded, its line written when the connection closes
+      if (reply.sent || !connection.processes(request.exchange.seq)) return
+      if (mayHaveUnreadBody(raw)) {
+        connection.holdBody(request.exchange)
+        raw.once('end', () => { connection.bodyDone(request.exchange) })
+      }
+      done()
+    })
   })
 
   // Only reached for targets the proxy route cannot match (e.g. `*`), as every path is proxied.
@@ -198,7 +235,14 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // left, its catch-all hands every body over as the raw stream.
   app.removeAllContentTypeParsers()
 
-  // stage 3, auth: after the body parser (a small body on an OAuth2 route is kept for a replay)
+  // a small body is read whole before anything is sent (and kept for a 401 replay)
+  app.addHook('preHandler', readBodyStage({
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS,
+    answer: (reply, err) => { answerError(reply, reply.request.record, err) }
+  }))
+
+  // stage 3, auth: after the body is read
   app.addHook('preHandler', authStage({
     routes: options.routes,
     tokens: options.tokens,
@@ -217,14 +261,15 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       headersMs: config.UPSTREAM_TIMEOUT_MS,
       connections: config.UPSTREAM_CONNECTIONS
     },
-    dispatcher: options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher),
+    dispatcher: options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher, options.tokens),
     fates: pool.fates,
-    auth: (request) => request.upstreamAuth,
     draining: () => state.draining,
     logger
   })
   return app
 }
+
+function ignore (): void {}
 
 function headerValue (value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http'
 import t from 'tap'
 import type { IdentityStore } from '../../../src/identity/identity-store.js'
-import { Admission, originForm } from '../../../src/proxy/admit.js'
+import { Admission } from '../../../src/proxy/admit.js'
+import { upstreamTarget as originForm } from '../../../src/proxy/target.js'
 import { Readiness } from '../../../src/readiness.js'
 import { SidecarState } from '../../../src/state.js'
 
