@@ -84,7 +84,7 @@ export const REQUEST_ERRORS = {
   TOKEN_UNAVAILABLE: {
     status: 503,
     summary: 'the route uses OAuth2 (AUTH_ROUTES) and the sidecar holds no valid token for its scope: the token endpoint is failing or refusing the client credentials; the upstream was not called',
-    fix: 'See `/status` (tokens) and `/readyz` on the admin port, and the warn line naming the scope; run `trulioo-mtls-sidecar check`. `invalid_client` means TRULIOO_CLIENT_ID / TRULIOO_CLIENT_SECRET are wrong; otherwise check TOKEN_URL and that the token endpoint is reachable (egress proxy, NO_PROXY).'
+    fix: 'See `/status` (tokens) and `/readyz` on the admin port, and the warn line naming the scope; run `trulioo-mtls-sidecar check`. `invalid_client` means TRULIOO_CLIENT_ID / TRULIOO_CLIENT_SECRET are wrong; otherwise check TOKEN_URL and that the token endpoint is reachable (egress proxy, NO_PROXY); a call that took longer than TOKEN_TIMEOUT_MS says so.'
   },
   UPSTREAM_BAD_RESPONSE: {
     status: 502,

@@ -31,7 +31,7 @@ export interface StartOptions extends LoadConfigOptions {
   config?: Config
   /** The clock, in ms since the epoch: tests move it past a certificate's expiry. */
   now?: () => number
-  /** The token store's clock and backoff (tests make them short or move time by hand). */
+  /** The token store's clock (which also times each token call's TOKEN_TIMEOUT_MS), backoff and lifetime floor (tests make them short or move time by hand). */
   tokens?: Omit<TokenStoreOptions, 'log'>
 }
 
@@ -178,13 +178,17 @@ function tokenStoreFor (config: Config, store: IdentityStore, routes: AuthRoutes
   if (routes.scopes.length === 0) return { tokens: undefined, closeTokens: async () => {} }
   const credentials = (): ClientCredentials | undefined => store.credentials.oauthClient
   const egressAuth = (): string | undefined => store.credentials.egressProxyAuthorization
-  let client = new TokenClient(config, store.identity, credentials, egressAuth)
-  const retired: Array<Promise<void>> = []
+  const clock = options?.clock
+  let client = new TokenClient(config, store.identity, credentials, egressAuth, clock)
+  // replaced clients finish their calls under way, unless the sidecar stops first
+  const retired = new Set<TokenClient>()
   const tokens = new TokenStore(routes.scopes, (scope) => client.fetch(scope), { ...options, log: logger })
   let used = credentials()
   store.on('identity', (identity: Identity) => {
-    retired.push(client.close())
-    client = new TokenClient(config, identity, credentials, egressAuth)
+    const old = client
+    retired.add(old)
+    void old.close().then(() => { retired.delete(old) })
+    client = new TokenClient(config, identity, credentials, egressAuth, clock)
     const next = credentials()
     if (next?.id !== used?.id || next?.secret !== used?.secret) {
       used = next
@@ -196,7 +200,9 @@ function tokenStoreFor (config: Config, store: IdentityStore, routes: AuthRoutes
     tokens,
     closeTokens: async () => {
       tokens.close()
-      await Promise.allSettled([client.close(), ...retired])
+      // by now the proxy has drained: no request waits for a token, so a call that
+      // hangs is abandoned rather than waited for (it would hold the exit until the grace period)
+      await Promise.allSettled([client.destroy(), ...[...retired].map(async (c) => await c.destroy())])
     }
   }
 }

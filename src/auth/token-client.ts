@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { Agent } from 'undici'
+import { type Clock, SYSTEM_CLOCK } from '../clock.js'
 import type { Config } from '../config/schema.js'
 import { TokenFetchError } from '../errors.js'
 import { causeCode } from '../upstream/classify-error.js'
@@ -19,8 +20,6 @@ export interface ClientCredentials {
   readonly secret: string
 }
 
-/** Time allowed for the token endpoint's answer, after the connection (CONNECT_TIMEOUT_MS). */
-export const TOKEN_RESPONSE_TIMEOUT_MS = 30_000
 /** A token answer is a small JSON object: a larger one is not read. */
 const MAX_ANSWER_BYTES = 64 * 1024
 /** A token travels in a header: visible ASCII only, so it can never split or add a header. */
@@ -33,23 +32,34 @@ const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|H
  * as the upstream pool (so the client certificate is offered, and TLS_CA_FILE
  * is trusted with the built-in roots), verifies the endpoint's name, and goes
  * through the egress tunnel when HTTPS_PROXY applies to the token host.
+ *
+ * Each call has one deadline, TOKEN_TIMEOUT_MS, from the first byte sent to
+ * the last one read: connecting, waiting for the headers and a body that
+ * drips all count, so no phase can hold the requests waiting for the token.
  */
 export class TokenClient {
   readonly url: URL
   readonly #agent: Agent
   readonly #credentials: () => ClientCredentials | undefined
+  readonly #timeoutMs: number
+  readonly #clock: Clock
+  /** The calls under way, so that destroy() can abandon them. */
+  readonly #calls = new Set<AbortController>()
 
-  constructor (config: Config, tls: ClientTls, credentials: () => ClientCredentials | undefined, egressAuthorization: () => string | undefined) {
+  constructor (config: Config, tls: ClientTls, credentials: () => ClientCredentials | undefined, egressAuthorization: () => string | undefined, clock: Clock = SYSTEM_CLOCK) {
     this.url = new URL(config.TOKEN_URL)
     this.#credentials = credentials
+    this.#timeoutMs = config.TOKEN_TIMEOUT_MS
+    this.#clock = clock
     const host = this.url.hostname.replace(/^\[|\]$/g, '')
     const port = this.url.port === '' ? 443 : Number(this.url.port)
     const egress = egressFor(config, { host, port }, egressAuthorization)
     this.#agent = new Agent({
       connections: 4,
       allowH2: false,
-      headersTimeout: TOKEN_RESPONSE_TIMEOUT_MS,
-      bodyTimeout: TOKEN_RESPONSE_TIMEOUT_MS,
+      // only a backstop: the call's own deadline (same length, started earlier) ends it first
+      headersTimeout: config.TOKEN_TIMEOUT_MS,
+      bodyTimeout: config.TOKEN_TIMEOUT_MS,
       keepAliveTimeout: 4_000,
       connect: createTlsConnector({
         secureContext: tls.secureContext,
@@ -67,26 +77,57 @@ export class TokenClient {
     const credentials = this.#credentials()
     if (credentials === undefined) throw new TokenFetchError('rejected', 'no client credentials are configured (TRULIOO_CLIENT_ID, TRULIOO_CLIENT_SECRET)')
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.id, client_secret: credentials.secret, scope }).toString()
-    let status: number
-    let text: string
-    try {
+    /** The status once the headers are in: a deadline after that says the answer was dripping. */
+    let headersStatus: number | undefined
+    const call = new AbortController()
+    this.#calls.add(call)
+    const deadline = this.#clock.setTimeout(() => {
+      const stage = headersStatus === undefined ? '' : `: its ${headersStatus} answer was still arriving`
+      call.abort(new TokenFetchError('timeout', `the token endpoint ${this.url.host} did not answer within TOKEN_TIMEOUT_MS (${this.#timeoutMs} ms)${stage}`))
+    }, this.#timeoutMs)
+    // undici acts on the signal only once the request has a connection: a handshake
+    // that never ends would outlive it, so the call also gives up on its own
+    const abandoned = new Promise<never>((_resolve, reject) => {
+      call.signal.addEventListener('abort', () => { reject(call.signal.reason) }, { once: true })
+    })
+    const exchange = async (): Promise<{ status: number, text: string }> => {
       const res = await this.#agent.request({
         origin: this.url.origin,
         path: `${this.url.pathname}${this.url.search}`,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body
+        body,
+        signal: call.signal
       })
-      status = res.statusCode
-      text = await readCapped(res.body)
-    } catch (err) {
-      throw describeNetworkError(err, this.url.host)
+      headersStatus = res.statusCode
+      return { status: res.statusCode, text: await readCapped(res.body) }
     }
-    return parseAnswer(status, text, this.url.host)
+    let answer: { status: number, text: string }
+    try {
+      answer = await Promise.race([exchange(), abandoned])
+    } catch (err) {
+      // once aborted, undici's own error only says "aborted": the reason given to abort() says why
+      throw describeNetworkError(call.signal.aborted ? call.signal.reason : err, this.url.host)
+    } finally {
+      this.#clock.clearTimeout(deadline)
+      this.#calls.delete(call)
+    }
+    return parseAnswer(answer.status, answer.text, this.url.host)
   }
 
+  /** Lets the calls under way finish, then closes the connections (a client replaced by a new identity). */
   close (): Promise<void> {
     return this.#agent.close().catch(() => {})
+  }
+
+  /**
+   * Abandons the calls under way and closes the connections at once: the
+   * sidecar is stopping, and a token endpoint that hangs must not hold its
+   * exit (Agent.close() would wait for those calls).
+   */
+  destroy (): Promise<void> {
+    for (const call of this.#calls) call.abort(new TokenFetchError('unreachable', 'the token call was abandoned: the sidecar is stopping'))
+    return this.#agent.destroy().catch(() => {})
   }
 }
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { type Clock, SYSTEM_CLOCK } from '../clock.js'
 import { SidecarRequestError, TokenFetchError } from '../errors.js'
 import type { TokenAnswer } from './token-client.js'
 
@@ -13,23 +14,10 @@ export interface Token {
   readonly refreshAt: number
 }
 
-/** Time, injectable: tests move it instead of sleeping. */
-export interface Clock {
-  now (): number
-  setTimeout (fn: () => void, ms: number): unknown
-  clearTimeout (handle: unknown): void
-}
-
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref(); return t },
-  clearTimeout: (handle) => { clearTimeout(handle as NodeJS.Timeout) }
-}
-
 export type FetchToken = (scope: string) => Promise<TokenAnswer>
 
 export interface TokenLog {
-  info (fields: Record<string, unknown>, message: string): void
+  debug (fields: Record<string, unknown>, message: string): void
   warn (fields: Record<string, unknown>, message: string): void
 }
 
@@ -41,12 +29,20 @@ export interface TokenStoreOptions {
   /** A request with no token starts a fetch only this long after the last failure (else 503 at once). */
   minRetryMs?: number
   random?: () => number
+  /** The shortest lifetime a token is given, whatever `expires_in` says. */
+  minLifetimeMs?: number
   log?: TokenLog
 }
 
 /** When `expires_in` is missing or absurd (≤ 0, over a day): short enough to be safe. */
 export const DEFAULT_LIFETIME_S = 300
 export const MAX_LIFETIME_S = 86_400
+/**
+ * A shorter `expires_in` (0.001, say) counts as this: otherwise each token is
+ * refreshed at once and the endpoint called in a loop. A token that really
+ * ends sooner is replaced after the upstream's 401 (replay-on-401.ts).
+ */
+export const MIN_LIFETIME_S = 60
 export const FIRST_BACKOFF_MS = 1_000
 export const MAX_BACKOFF_MS = 60_000
 export const MIN_RETRY_MS = 1_000
@@ -67,6 +63,7 @@ interface ScopeState {
   /** Bumped when the client secret changes: an answer to an older fetch is not kept. */
   generation: number
   loggedLifetime: boolean
+  loggedShortLifetime: boolean
   readonly fetches: { success: number, failure: number }
   replays: number
 }
@@ -95,6 +92,7 @@ export class TokenStore extends EventEmitter {
   readonly #maxBackoffMs: number
   readonly #minRetryMs: number
   readonly #random: () => number
+  readonly #minLifetimeMs: number
   readonly #log: TokenLog | undefined
   #fetch: FetchToken
   #closed = false
@@ -107,11 +105,12 @@ export class TokenStore extends EventEmitter {
     this.#maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS
     this.#minRetryMs = options.minRetryMs ?? MIN_RETRY_MS
     this.#random = options.random ?? Math.random
+    this.#minLifetimeMs = options.minLifetimeMs ?? MIN_LIFETIME_S * 1000
     this.#log = options.log
     for (const scope of scopes) {
       this.#scopes.set(scope, {
         scope, token: undefined, flight: undefined, timer: undefined, failures: 0, lastFailureAt: undefined, lastError: undefined,
-        lastFetchAt: undefined, generation: 0, loggedLifetime: false, fetches: { success: 0, failure: 0 }, replays: 0
+        lastFetchAt: undefined, generation: 0, loggedLifetime: false, loggedShortLifetime: false, fetches: { success: 0, failure: 0 }, replays: 0
       })
     }
   }
@@ -246,13 +245,15 @@ export class TokenStore extends EventEmitter {
         state.lastError = undefined
         state.lastFetchAt = token.obtainedAt
         this.#schedule(state, token.refreshAt - this.#clock.now())
-        this.#log?.info({ scope: state.scope, expiresAt: new Date(token.expiresAt).toISOString(), refreshAt: new Date(token.refreshAt).toISOString() }, `OAuth2 token for ${state.scope} obtained`)
+        // debug, not info: a line per refresh says nothing an operator acts on (/status has the expiry)
+        this.#log?.debug({ scope: state.scope, expiresAt: new Date(token.expiresAt).toISOString(), refreshAt: new Date(token.refreshAt).toISOString() }, `OAuth2 token for ${state.scope} obtained`)
         this.emit('change', state.scope)
         return token
       },
       (err: unknown) => {
         const failure = err instanceof TokenFetchError ? err : new TokenFetchError('unreachable', 'the token call failed unexpectedly', { cause: err })
-        if (generation !== state.generation) throw unavailable({ ...state, lastError: failure })
+        // a call abandoned because the sidecar is stopping is neither a failure to report nor to retry
+        if (generation !== state.generation || this.#closed) throw unavailable({ ...state, lastError: failure })
         const now = this.#clock.now()
         state.fetches.failure++
         state.failures++
@@ -284,7 +285,15 @@ export class TokenStore extends EventEmitter {
       }
       seconds = DEFAULT_LIFETIME_S
     }
-    const lifetime = seconds * 1000
+    let lifetime = seconds * 1000
+    if (lifetime < this.#minLifetimeMs) {
+      if (!state.loggedShortLifetime) {
+        state.loggedShortLifetime = true
+        this.#log?.warn({ scope: state.scope, expiresIn: seconds, assumedS: this.#minLifetimeMs / 1000 },
+          `the token endpoint gave ${state.scope} a lifetime of ${seconds} s: assuming ${this.#minLifetimeMs / 1000} s, so that the endpoint is not called in a loop`)
+      }
+      lifetime = this.#minLifetimeMs
+    }
     const refreshAfter = Math.max(REFRESH_FLOOR * lifetime, Math.min(0.8 * lifetime, lifetime - REFRESH_BEFORE_END_MS))
     return Object.freeze({ scope: state.scope, authorization: `Bearer ${answer.accessToken}`, obtainedAt: now, expiresAt: now + lifetime, refreshAt: now + refreshAfter })
   }

@@ -31,6 +31,11 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000
 /** Trulioo's OAuth2 token endpoint, for NAPI v3 and Workflow Studio. */
 export const DEFAULT_TOKEN_URL = 'https://auth-api.trulioo.com/connect/token'
 /**
+ * The whole token call, connection to last byte: a token endpoint that stalls
+ * or drips its answer must not hold the requests waiting on it for longer.
+ */
+export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000
+/**
  * Which scheme each path prefix uses (src/auth/auth-routes.ts). The default
  * table gives way: a route whose credentials are not configured yields to the
  * next shorter prefix, and in the end to pass-through.
@@ -149,6 +154,7 @@ export const ConfigSchema = Type.Object({
     default: DEFAULT_TOKEN_URL,
     description: 'OAuth2 token endpoint (https only; may be another host than UPSTREAM_URL); verified like the upstream, TLS_CA_FILE included, and offered the client certificate; through the egress proxy unless NO_PROXY names it'
   }),
+  TOKEN_TIMEOUT_MS: positive(DEFAULT_TOKEN_TIMEOUT_MS, 'time allowed for one call to TOKEN_URL, from connecting to the last byte of the answer; past it the call is abandoned, logged, shown in /status, and requests waiting for that token get 503 TOKEN_UNAVAILABLE', MAX_TIMER_MS),
   AUTH_ROUTES: Type.Optional(Type.String({
     minLength: 1,
     maxLength: MAX_AUTH_ROUTES_LENGTH,

@@ -13,7 +13,7 @@ t.test('no token, client secret or API key in any log line, /status, /readyz or 
     AUTH_ROUTES: '/v3/=oauth2:napi.api,/wfs/=oauth2:workflow.studio.api,/selfserve/=api-key,/=basic',
     ADMIN_PORT: String(await freePort()),
     LOG_LEVEL: 'debug'
-  }, { tokens: { firstBackoffMs: 100, maxBackoffMs: 200, minRetryMs: 0 } })
+  }, { tokens: { firstBackoffMs: 100, maxBackoffMs: 200, minRetryMs: 0, minLifetimeMs: 1000 } })
   const http = client(t)
   const admin = sidecar.adminUrl as string
   t.ok(await waitFor(() => sidecar.readiness.ready))

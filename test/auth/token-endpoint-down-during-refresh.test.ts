@@ -3,10 +3,11 @@ import { call, client, oauthEnv, startMock, startProxy, waitFor } from '../helpe
 
 // The endpoint fails when the refresh is due: the old token keeps being used
 // until it expires; after that, requests on the route get 503
-// TOKEN_UNAVAILABLE and the upstream is not called.
+// TOKEN_UNAVAILABLE and the upstream is not called. (The 60 s floor on a
+// token's lifetime is lowered to 1 s so that the 2.5 s token expires.)
 t.test('token endpoint down during a refresh: old token used, then 503 TOKEN_UNAVAILABLE after expiry', async (t) => {
   const mock = await startMock(t, { tokenLifetimeSeconds: 2.5 })
-  const { url, sidecar } = await startProxy(t, mock, { ...oauthEnv(mock), AUTH_ROUTES: '/v3/=oauth2:napi.api' }, { tokens: { firstBackoffMs: 200, maxBackoffMs: 300 } })
+  const { url, sidecar } = await startProxy(t, mock, { ...oauthEnv(mock), AUTH_ROUTES: '/v3/=oauth2:napi.api' }, { tokens: { firstBackoffMs: 200, maxBackoffMs: 300, minLifetimeMs: 1000 } })
   const http = client(t)
   t.ok(await waitFor(() => sidecar.readiness.ready))
   const first = sidecar.tokens?.current('napi.api')

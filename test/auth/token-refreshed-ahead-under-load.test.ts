@@ -3,10 +3,11 @@ import { call, client, oauthEnv, startMock, startProxy, waitFor } from '../helpe
 
 // Tokens that live 2 s, requests without pause for several lifetimes: each
 // token is replaced before it ends, so the upstream never sees an expired one
-// and no request sees a 401 or waits on a refresh.
+// and no request sees a 401 or waits on a refresh. (The 60 s floor on a
+// token's lifetime is lowered to 1 s so that real time can pass several.)
 t.test('a token is refreshed before expiry: no 401 across several lifetimes under bounded load', async (t) => {
   const mock = await startMock(t, { tokenLifetimeSeconds: 2 })
-  const { url, sidecar } = await startProxy(t, mock, oauthEnv(mock), { tokens: { firstBackoffMs: 100 } })
+  const { url, sidecar } = await startProxy(t, mock, oauthEnv(mock), { tokens: { firstBackoffMs: 100, minLifetimeMs: 1000 } })
   t.ok(await waitFor(() => sidecar.readiness.ready), 'ready with a token')
   const http = client(t, 8)
   const statuses = new Map<number, number>()

@@ -18,9 +18,9 @@ function fetcher (script: Script): (scope: string) => Promise<TokenAnswer> {
   }
 }
 
-function logs (): { lines: Array<{ level: string, message: string }>, log: { info: (f: object, m: string) => void, warn: (f: object, m: string) => void } } {
+function logs (): { lines: Array<{ level: string, message: string }>, log: { debug: (f: object, m: string) => void, warn: (f: object, m: string) => void } } {
   const lines: Array<{ level: string, message: string }> = []
-  return { lines, log: { info: (_f, message) => { lines.push({ level: 'info', message }) }, warn: (_f, message) => { lines.push({ level: 'warn', message }) } } }
+  return { lines, log: { debug: (_f, message) => { lines.push({ level: 'debug', message }) }, warn: (_f, message) => { lines.push({ level: 'warn', message }) } } }
 }
 
 t.test('refreshed at 80 % of a long lifetime, and no later than 60 s before the end of a short one', async (t) => {

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/auth/token-store.js'
+import type { Clock } from '../../src/clock.js'
 
 /** A clock that moves only when told: timers fire in order as `advance` passes them. */
 export class FakeClock implements Clock {
