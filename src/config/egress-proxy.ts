@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { BlockList } from 'node:net'
 import { ConfigError } from '../errors.js'
+import { controlCharacterIn } from './header-secrets.js'
 import type { Config } from './schema.js'
 
 /**
@@ -49,6 +50,10 @@ export function configuredProxy (config: Config): (EgressProxy & { readonly user
   const variable = config.HTTPS_PROXY !== undefined ? 'HTTPS_PROXY' : config.ALL_PROXY !== undefined ? 'ALL_PROXY' : undefined
   if (variable === undefined) return undefined
   const text = config[variable] as string
+  // The URL parser drops tabs and line breaks wherever they are: the proxy or
+  // the credentials used would silently differ from the ones written.
+  const raw = controlCharacterIn(text)
+  if (raw !== undefined) throw new ConfigError(variable, `holds a control character (${raw}): a URL cannot carry it`)
   let url: URL
   try {
     // curl takes a bare host[:port] as an http proxy
@@ -70,6 +75,9 @@ export function configuredProxy (config: Config): (EgressProxy & { readonly user
     } catch {
       throw new ConfigError(variable, 'holds credentials that are not valid percent-encoding')
     }
+    // percent-encoded (%0D%0A), a control character survives the parser into the Proxy-Authorization header
+    const found = controlCharacterIn(userinfo)
+    if (found !== undefined) throw new ConfigError(variable, `holds proxy credentials with a control character (${found}), which no header can carry`)
   }
   return { protocol, host, port, shown: `${protocol}//${url.host}`, variable, userinfo }
 }

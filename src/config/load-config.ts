@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util'
 import { ConfigError, ConfigErrors } from '../errors.js'
 import { checkAuthRoutes } from '../auth/auth-routes.js'
 import { applyProxyAliases, checkEgressProxy } from './egress-proxy.js'
+import { checkHeaderSecrets } from './header-secrets.js'
 import { describeFsError, readFileSafely } from './read-file-safely.js'
 import validateEnv from './env-validator.js'
 import { type Config, CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from './schema.js'
@@ -33,6 +34,7 @@ export function loadConfig (options: LoadConfigOptions = {}): Config {
   for (const name of Object.keys(raw)) if (raw[name] === '') delete raw[name]
 
   for (const name of SECRET_VARIABLES) resolveSecretFile(raw, name, problems)
+  checkHeaderSecrets(raw, problems)
   checkIntegerSyntax(raw, problems)
 
   // The schema compiled at build time with env-schema's Ajv options: defaults
@@ -102,6 +104,8 @@ export function rereadSecretFiles (config: Config): Config {
     raw[`${name}_FILE`] = path
     resolveSecretFile(raw, name, problems)
   }
+  // a secret that gained a CR LF keeps the old one in force, like a bad certificate
+  checkHeaderSecrets(raw, problems)
   if (raw.TRULIOO_USERNAME?.includes(':') === true) {
     problems.push(new ConfigError('TRULIOO_USERNAME_FILE', 'holds a username with ":" (Basic auth cannot carry it)'))
   }

@@ -99,7 +99,7 @@ export const ConfigSchema = Type.Object({
   LISTEN_SOCKET: Type.Optional(Type.String({
     minLength: 1,
     maxLength: MAX_SOCKET_PATH_LENGTH,
-    description: 'path of a UNIX socket to listen on instead of LISTEN_HOST:LISTEN_PORT (a stale socket file is replaced, anything else at the path is refused; removed on a clean exit)'
+    description: 'path of a UNIX socket to listen on instead of LISTEN_HOST:LISTEN_PORT (a stale socket file is replaced, anything else at the path is refused; removed on a clean exit if it is still the socket this process made)'
   })),
   LISTEN_SOCKET_MODE: Type.String({
     maxLength: 5,
