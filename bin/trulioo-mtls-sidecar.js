@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 import { setFlagsFromString } from 'node:v8'
 
 // First, before anything is loaded: SIGUSR1 must not open Node's inspector

@@ -88,7 +88,7 @@ export const REQUEST_ERRORS = {
   },
   UPSTREAM_BAD_RESPONSE: {
     status: 502,
-    summary: 'the upstream\'s answer is not valid HTTP: malformed status line, invalid header byte, conflicting or negative Content-Length, header block over the limit',
+    summary: 'the upstream\'s answer is not valid HTTP: malformed status line, a status code outside 100-599, invalid header byte, conflicting or negative Content-Length, header block over the limit',
     fix: 'The upstream (or something between it and the sidecar) is at fault; the message and the warn line say what was wrong. Check that UPSTREAM_URL points at the Trulioo API and not at a proxy or load balancer that rewrites answers.'
   },
   UPSTREAM_BUSY: {

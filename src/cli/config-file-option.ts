@@ -5,10 +5,12 @@ import { Option } from 'commander'
  * `--env-file` is also one Node itself reads (nodejs/node#54232): Node 20
  * looks for `--env-file <path>` anywhere on its command line, after the
  * script too, and exits 9 with "node: <path>: not found" before the sidecar
- * runs when the file is missing. So the option is `--config-file`; the old
- * name is kept, hidden, for the files that exist; for a missing one Node
- * answers first (verified on Node 20.20 and 24.22), so only --config-file
- * gives the sidecar's one line and exit 78.
+ * runs when the file is missing (and reads /dev/zero until memory runs out).
+ * So the option is `--config-file`; the old name is kept, hidden. Node stops
+ * looking at `--`: the image's entrypoint and the bin's shebang
+ * (`#!/usr/bin/env -S node --`) pass it, so through them `--env-file` is read
+ * only by the sidecar; a bare `node bin/… --env-file` still reaches Node first
+ * (verified on Node 20.20 and 24.22).
  */
 export interface ConfigFileOptions { configFile?: string, envFile?: string }
 

@@ -34,7 +34,11 @@ export function buildProgram (io: CliIo = processIo()): Command {
     .showHelpAfterError()
     .configureOutput({
       writeOut: (text) => { io.stdout.write(text) },
-      writeErr: (text) => { io.stderr.write(text) }
+      writeErr: (text) => { io.stderr.write(text) },
+      // help is wrapped to the stream it is written to (commander asks process.stdout):
+      // the width of that terminal, or 80 when it is not one
+      getOutHelpWidth: () => columnsOf(io.stdout),
+      getErrHelpWidth: () => columnsOf(io.stderr)
     })
 
   const serve = program.command('serve', { isDefault: true })
@@ -67,6 +71,10 @@ export function buildProgram (io: CliIo = processIo()): Command {
   registerMock(program, io)
   registerDemoPki(program, io)
   return program
+}
+
+function columnsOf (stream: NodeJS.WritableStream & { isTTY?: boolean, columns?: number }): number {
+  return (stream.isTTY === true ? stream.columns : undefined) ?? 80
 }
 
 /** `serve --help`, `serve -h` or `help serve`: the one case that needs the schema for help. */

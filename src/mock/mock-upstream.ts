@@ -19,7 +19,9 @@ import type { TLSSocket } from 'node:tls'
  * `x-trulioo-api-key`.
  *
  * It records what it saw (method, path, headers, the client certificate's
- * serial, bytes received) so tests can assert on the upstream side.
+ * serial, bytes received) so tests can assert on the upstream side: a request
+ * whose body was cut short is recorded too, when the cut arrives, with the
+ * bytes that did arrive and `complete: false`.
  */
 
 export interface MockUpstreamOptions {
@@ -82,8 +84,15 @@ export interface SeenRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   readonly clientSerial: string | undefined
   readonly clientSubject: string | undefined
+  /** The body bytes that arrived: all of them, or as many as came before the cut. */
   readonly bodyBytes: number
   readonly bodySha256: string
+  /**
+   * False when the body was cut short (the connection closed or reset before
+   * the request's end): such a request gets no answer. /__mock/hang paths never
+   * read their body and say whether it had already ended.
+   */
+  readonly complete: boolean
   readonly socketId: number
 }
 
@@ -91,6 +100,8 @@ export interface MockUpstream {
   readonly url: string
   readonly port: number
   readonly requests: SeenRequest[]
+  /** Resolves once `count` requests in all have been recorded (cut ones too), with them. */
+  whenRecorded (count: number): Promise<readonly SeenRequest[]>
   /** TLS connections accepted so far, and the most open at once. */
   readonly stats: { connections: number, open: number, maxOpen: number }
   /** The token endpoint (only with clientId and clientSecret). */
@@ -116,6 +127,15 @@ export const CANNED_VERIFICATION = Object.freeze({
 
 export async function startMockUpstream (options: MockUpstreamOptions): Promise<MockUpstream> {
   const requests: SeenRequest[] = []
+  const recordWaiters: Array<{ count: number, resolve: (seen: readonly SeenRequest[]) => void }> = []
+  function recordSeen (seen: SeenRequest): void {
+    requests.push(seen)
+    for (const waiter of [...recordWaiters]) {
+      if (requests.length < waiter.count) continue
+      recordWaiters.splice(recordWaiters.indexOf(waiter), 1)
+      waiter.resolve(requests)
+    }
+  }
   const stats = { connections: 0, open: 0, maxOpen: 0 }
   const socketIds = new WeakMap<object, number>()
   const expectedAuth = options.username === undefined
@@ -168,15 +188,24 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     const wantsBody = !url.pathname.startsWith('/__mock/hang')
     const isTokenCall = url.pathname === '/connect/token'
     const form: Buffer[] = []
-    if (wantsBody) {
-      for await (const chunk of req) {
-        bodyBytes += (chunk as Buffer).length
-        hash.update(chunk as Buffer)
-        if (isTokenCall) form.push(chunk as Buffer)
-      }
-    }
+    // captured now: the socket may be gone by the time a cut body is noticed
     const socket = req.socket as TLSSocket
     const peer = socket.getPeerCertificate()
+    let complete = wantsBody || req.complete
+    if (wantsBody) {
+      try {
+        for await (const chunk of req) {
+          bodyBytes += (chunk as Buffer).length
+          hash.update(chunk as Buffer)
+          if (isTokenCall) form.push(chunk as Buffer)
+        }
+      } catch {
+        // 'aborted' (ECONNRESET) or a premature close: the body was cut short
+        complete = false
+      }
+      // the iterator can also end quietly on a close before the request's end
+      complete &&= req.complete
+    }
     const seen: SeenRequest = {
       method: req.method ?? '',
       path: req.url ?? '',
@@ -185,9 +214,11 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
       clientSubject: peer?.subject?.CN as string | undefined,
       bodyBytes,
       bodySha256: hash.digest('hex'),
+      complete,
       socketId: socketIds.get(socket) ?? 0
     }
-    requests.push(seen)
+    recordSeen(seen)
+    if (!complete && wantsBody) return // no one is left to answer
 
     if (url.pathname.startsWith('/__mock/')) return testHelper(url, req, res, seen)
     if (isTokenCall && req.method === 'POST' && options.clientId !== undefined) return tokenEndpoint(new URLSearchParams(Buffer.concat(form).toString('utf8')), res)
@@ -314,6 +345,9 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     url: `https://${host}:${address.port}`,
     port: address.port,
     requests,
+    whenRecorded: (count) => requests.length >= count
+      ? Promise.resolve(requests)
+      : new Promise((resolve) => { recordWaiters.push({ count, resolve }) }),
     stats,
     tokens,
     accepted,

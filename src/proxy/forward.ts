@@ -243,6 +243,16 @@ class MeteredHandler implements LegacyHandler {
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.#phase === Phase.Done) return false
+    if (statusCode < 100 || statusCode > 599) {
+      // llhttp passes any three digits. Left to undici, a status under 100 trips its
+      // `assert(statusCode >= 100)`, whose message Node builds by reading the source
+      // line: from the bundle's one long line that stalls the process for seconds
+      // and yields no "statusCode" to classify, so it was answered 500. Refused here,
+      // before undici asserts or reply-from writes it, it is the upstream's fault.
+      // (onError, which the abort calls, ends the exchange's phase)
+      this.#abort?.(new SidecarRequestError('UPSTREAM_BAD_RESPONSE', `the upstream's answer is not valid HTTP: its status code is not between 100 and 599 (${statusCode})`))
+      return false
+    }
     // 1xx answers come here too; the time that counts is to the final one
     if (statusCode >= 200) {
       // from here the body timeout is undici's (UPSTREAM_BODY_TIMEOUT_MS)

@@ -109,7 +109,10 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
  * - a header block over the limit is UND_ERR_HEADERS_OVERFLOW;
  * - a status over 599 passes the parser and reply-from answers it with its own
  *   FST_REPLY_FROM_BAD_GATEWAY (its only use); one under 100 trips undici's
- *   `assert(statusCode >= 100)`.
+ *   `assert(statusCode >= 100)`, whose message names statusCode only when Node
+ *   can read the source line (not from the bundle). The forward stage now
+ *   refuses both before either happens (forward.ts, onHeaders); these stay for
+ *   a dispatcher that is not metered.
  * The bytes themselves (HTTPParserError's `data`) are never quoted: they are
  * the upstream's, and may be anything.
  */
@@ -125,6 +128,10 @@ function badResponse (cause: ErrorLike, code: string): string | undefined {
     case 'UND_ERR_HEADERS_OVERFLOW':
       return 'its header block is larger than the limit (UND_ERR_HEADERS_OVERFLOW)'
     case 'FST_REPLY_FROM_BAD_GATEWAY':
+    // what Fastify's reply.code() and Node's writeHead() throw for a status they
+    // cannot write: only the upstream's status can get that far
+    case 'FST_ERR_BAD_STATUS_CODE':
+    case 'ERR_HTTP_INVALID_STATUS_CODE':
       return 'its status code is not between 100 and 599'
     case 'ERR_ASSERTION':
       return /statusCode/.test(message) ? 'its status code is not between 100 and 599' : undefined
