@@ -58,12 +58,12 @@ export class Admission {
     if (length !== undefined && Number(length) > this.#maxBodyBytes) {
       return new SidecarRequestError('BODY_TOO_LARGE', `the request body (${length} bytes) is larger than MAX_BODY_BYTES (${this.#maxBodyBytes})`)
     }
-    if (target.charCodeAt(0) !== 47 /* / */) {
-      return new SidecarRequestError('BAD_REQUEST_TARGET', 'the request target must be a path such as /verifications/v1/verify')
-    }
     const unsafe = targetRefusal(req)
     if (unsafe !== undefined) {
       return new SidecarRequestError('BAD_REQUEST_TARGET', `the request target holds ${unsafe}, which a server could read as another path; send the path as it is meant, such as /verifications/v1/verify`)
+    }
+    if (target.charCodeAt(0) !== 47 /* / */) {
+      return new SidecarRequestError('BAD_REQUEST_TARGET', 'the request target must be a path such as /verifications/v1/verify')
     }
     return this.#readiness.refusal()
   }

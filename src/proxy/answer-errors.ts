@@ -5,6 +5,7 @@ import { REQUEST_ERRORS, type RequestErrorCode, SidecarRequestError } from '../e
 import { ALLOWED_METHODS } from './admit.js'
 import type { AccessRecord } from './access-record.js'
 import { connectionOf, mayHaveUnreadBody } from './connection-state.js'
+import type { Exchange } from './exchange.js'
 
 /**
  * Stage 5, answer errors: every failure, from Node's parser, Fastify's router,
@@ -67,7 +68,10 @@ export function answerError (reply: FastifyReply, record: AccessRecord, err: Sid
   if (err.code === 'BODY_TOO_LARGE' || mayHaveUnreadBody(req)) {
     reply.header('connection', 'close')
     // (the socket is gone when the application has already left)
-    if (req.socket !== null) connectionOf(req.socket).closeAfter(reply.request.exchange?.seq ?? connectionOf(req.socket).seen)
+    // (undici detaches the socket from a request body it aborted: the exchange knows its connection)
+    const exchange = reply.request.exchange as Exchange | null
+    if (exchange !== null) exchange.connection.closeAfter(exchange.seq)
+    else if (req.socket !== null) connectionOf(req.socket).closeAfter(connectionOf(req.socket).seen)
   }
   reply.send(body)
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { UpstreamAuth } from '../auth/auth-stage.js'
 import type { SidecarRequestError } from '../errors.js'
 import type { AccessRecord } from './access-record.js'
+import type { ConnectionState } from './connection-state.js'
 
 /**
  * What one request shares between the stages and the dispatchers that run
@@ -12,7 +13,8 @@ import type { AccessRecord } from './access-record.js'
 export class Exchange {
   readonly record: AccessRecord
   readonly req: IncomingMessage
-  /** Its place on its connection (ConnectionState.seen). */
+  /** The application's connection it came on, and its place there (ConnectionState.seen). */
+  readonly connection: ConnectionState
   readonly seq: number
   /** Stage 3's decision: what the request carries upstream. */
   auth: UpstreamAuth | undefined = undefined
@@ -24,13 +26,16 @@ export class Exchange {
   body: Buffer | undefined = undefined
   /** The application's connection closed before its answer was complete. */
   clientGone = false
+  /** Told once the whole request body has been taken and judged (read whole, or sent upstream). */
+  bodyTaken: () => void = noop
   /** How to end the part of the exchange running now (body read, upstream call); unset: answer directly. */
   #stop: ((err: SidecarRequestError) => void) | undefined = undefined
   readonly #answer: (err: SidecarRequestError) => void
 
-  constructor (record: AccessRecord, req: IncomingMessage, seq: number, answer: (err: SidecarRequestError) => void) {
+  constructor (record: AccessRecord, req: IncomingMessage, connection: ConnectionState, seq: number, answer: (err: SidecarRequestError) => void) {
     this.record = record
     this.req = req
+    this.connection = connection
     this.seq = seq
     this.#answer = answer
   }
@@ -55,6 +60,8 @@ export class Exchange {
     }
   }
 }
+
+function noop (): void {}
 
 const kExchange = Symbol('sidecar.exchange')
 type Carrier = Record<string, string | string[]> & { [kExchange]?: Exchange }

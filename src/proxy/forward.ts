@@ -162,6 +162,8 @@ class MeteredHandler implements LegacyHandler {
   readonly #sentAt = performance.now()
   #abort: ((err?: Error) => void) | undefined
   #phase = Phase.Queued
+  /** The request body was refused on its way (too large, malformed): it was never taken whole. */
+  #cut = false
   deadline: number
   prevTracked: HasDeadline | undefined = undefined
   nextTracked: HasDeadline | undefined = undefined
@@ -179,6 +181,7 @@ class MeteredHandler implements LegacyHandler {
 
   /** Ends the exchange from outside (its request body turned out to be malformed). */
   readonly #stop = (err: SidecarRequestError): void => {
+    this.#cut = true
     if (this.#phase === Phase.Queued) this.#dropQueued(err)
     else if (this.#phase !== Phase.Done) this.#abort?.(err)
   }
@@ -224,6 +227,7 @@ class MeteredHandler implements LegacyHandler {
     // undici 7 passes the chunk written (its type declarations still say a size)
     record.bytesIn += typeof chunk === 'number' ? chunk : chunk.length
     if (record.bytesIn > this.#settings.maxBodyBytes) {
+      this.#cut = true
       this.#abort?.(new SidecarRequestError('BODY_TOO_LARGE', `the request body is larger than MAX_BODY_BYTES (${this.#settings.maxBodyBytes})`))
       return
     }
@@ -232,6 +236,8 @@ class MeteredHandler implements LegacyHandler {
   }
 
   onRequestSent (): void {
+    // the whole body went upstream within the limit: a request behind it may go on
+    if (!this.#cut) this.#exchange.bodyTaken()
     if (this.#phase === Phase.Sending) {
       this.#phase = Phase.Waiting
       this.deadline = performance.now() + this.#settings.limits.headersMs

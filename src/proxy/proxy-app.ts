@@ -76,7 +76,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     request.record = record
     const socket = raw.socket
     const connection = connectionOf(socket)
-    const exchange = new Exchange(record, raw, ++connection.seen, (err) => { if (!reply.sent) answerError(reply, record, err) })
+    const exchange = new Exchange(record, raw, connection, ++connection.seen, (err) => { if (!reply.sent) answerError(reply, record, err) })
     request.exchange = exchange
     if (!connection.processes(exchange.seq)) {
       // Never forwarded, never answered: the connection closes once the earlier
@@ -207,8 +207,11 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       // connection: never forwarded, its line written when the connection closes
       if (reply.sent || !connection.processes(request.exchange.seq)) return
       if (mayHaveUnreadBody(raw)) {
-        connection.holdBody(request.exchange)
-        raw.once('end', () => { connection.bodyDone(request.exchange) })
+        const exchange = request.exchange
+        connection.holdBody(exchange)
+        // read whole (read-body.ts) or sent upstream whole (forward.ts): not merely
+        // read from the socket, since the verdict on the last bytes comes after
+        exchange.bodyTaken = () => { connection.bodyDone(exchange) }
       }
       done()
     })

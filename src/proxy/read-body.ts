@@ -81,6 +81,7 @@ function readSmall (exchange: Exchange, reply: FastifyReply, small: number, opti
   function onEnd (): void {
     cleanUp()
     exchange.body = chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)
+    exchange.bodyTaken()
     done()
   }
   // the application went away before its body was whole: nothing to answer, nothing sent
