@@ -12,7 +12,9 @@ export function serveHelpText (width = 80): string {
   const lines: string[] = [
     '',
     'Settings come from the environment, over ./.env (or the --config-file file).',
-    'A secret X may instead be read from the file named by X_FILE.'
+    'A secret X may instead be read from the file named by X_FILE.',
+    'Ports are settings too, not flags (--port is the demo\'s):',
+    '  LISTEN_PORT=8081 ADMIN_PORT=9091 trulioo-mtls-sidecar serve'
   ]
   for (const group of variableGroups()) {
     lines.push('', `${group.title}:`)
