@@ -5,7 +5,7 @@ import { SERVE_EXIT_CODES } from './exit-codes.js'
 /**
  * The text `serve --help` prints after the options: every variable by group,
  * with its default and its one-line description, from the schema (the one
- * source of the README table and config.example.env too), then the exit codes.
+ * source of the docs/configuration.md table and config.example.env too), then the exit codes.
  */
 export function serveHelpText (width = 80): string {
   const properties = ConfigSchema.properties as Record<string, { description?: string, default?: unknown }>
