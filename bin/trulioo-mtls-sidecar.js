@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8'
 // (127.0.0.1:9229), from which anyone allowed to signal this process could
 // read the key and passphrase out of memory. Node >= 22.14 has
 // --disable-sigusr1 (the image passes it); here, on any version, a listener
-// of our own takes the signal instead of Node's inspector. See the README.
+// of our own takes the signal instead of Node's inspector. See docs/operations.md.
 process.on('SIGUSR1', () => {})
 
 // undici parses HTTP with llhttp built to WebAssembly. V8 compiles it at once

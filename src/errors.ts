@@ -7,7 +7,7 @@
  * - start-up errors: a bad setting or file, reported as one line and exit 78.
  *
  * Each entry has a stable code, an HTTP status (request errors) and the advice
- * the docs table shows. The README table is generated from this registry
+ * the docs table shows. The table in docs/errors.md is generated from this registry
  * (`npm run docs`) and `test/config/config-docs.test.ts` fails when it drifts.
  */
 

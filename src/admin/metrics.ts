@@ -18,7 +18,7 @@ export interface MetricSpec {
 
 /**
  * Every metric the sidecar exposes: the one table that `/metrics` follows
- * and the README's metrics table is generated from (`npm run docs`,
+ * and the metrics table of docs/operations.md is generated from (`npm run docs`,
  * checked by test/config/config-docs.test.ts).
  */
 export const METRICS = [

@@ -40,7 +40,11 @@ export function registerCsr (program: Command, io: CliIo): void {
 When stdin is a terminal, every subject field not given as a flag is asked
 for, then extra DNS names and a passphrase (typed without echo; Enter for none).
 With every field given as flags nothing is asked: use --passphrase-file for an
-encrypted key. Nothing is written until every answer has been accepted.`)
+encrypted key. Nothing is written until every answer has been accepted.
+
+Exit code 0 when the key and the CSR were written, 64 when an answer or an
+option is refused or the prompt is ended, 73 when the key or CSR file already
+exists and --force was not given; nothing is written unless the code is 0.`)
     .action(async (opts: CsrOptions) => {
       // the subject rules, the prompter and the key library load only when `csr` runs
       const { runCsr } = await import('./csr-run.js')

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
 import { registerCheck } from './check-command.js'
 import { type CliIo, processIo } from './cli-io.js'
 import { registerCsr } from './csr-command.js'
@@ -9,7 +9,9 @@ import { registerMock } from './mock-command.js'
 import { configFileOptions, type ConfigFileOptions, configFilePath } from './config-file-option.js'
 import { parsePort } from './parse-options.js'
 import { refuseStrayOperands, usageErrorsExit64 } from './usage-errors.js'
+import { EXIT_USAGE } from '../errors.js'
 import { version } from '../version.js'
+import type { DemoFlags } from './demo-settings.js'
 
 export { parsePort }
 
@@ -47,8 +49,11 @@ export function buildProgram (io: CliIo = processIo()): Command {
     .allowExcessArguments(true)
     .addHelpText('after', () => serveHelp?.() ?? '')
   for (const option of configFileOptions()) serve.addOption(option)
-  serve.action(async (opts: ConfigFileOptions) => {
+  // the demo's flags, typed to serve: answered with the setting that does it, not "unknown option"
+  for (const option of portFlagsOfTheDemo()) serve.addOption(option)
+  serve.action(async (opts: ConfigFileOptions & PortFlags) => {
     refuseStrayOperands(serve, serve.args)
+    refusePortFlags(serve, opts)
     // every command loads its own modules when it runs: `--version` and `--help` load none
     const { serve: run } = await import('./serve-command.js')
     const envFile = configFilePath(opts)
@@ -57,9 +62,12 @@ export function buildProgram (io: CliIo = processIo()): Command {
 
   program.command('demo')
     .description('run the sidecar against an embedded mock Trulioo upstream with throwaway certificates (no account needed)')
-    .option('-p, --port <port>', 'proxy port', parsePort, 8080)
-    .option('--admin-port <port>', 'admin port (0: off)', parsePort, 9090)
-    .action(async (opts: { port: number, adminPort: number }) => {
+    .option('-p, --port <port>', 'proxy port (default: LISTEN_PORT, else 8080; 0 picks a free one)', parsePort)
+    .option('--admin-port <port>', 'admin port (default: ADMIN_PORT, else 9090; 0: off)', parsePort)
+    .option('--socket <path>', 'listen on this UNIX socket instead of the proxy port (default: LISTEN_SOCKET)')
+    .option('--print-env', 'print the settings that point check and serve at the mock (also written to demo.env, named in the banner)')
+    .addHelpText('after', DEMO_HELP)
+    .action(async (opts: DemoFlags) => {
       // loaded only when asked for: its PKI library would slow every `serve` start
       const { demo } = await import('./demo-command.js')
       await demo(opts)
@@ -72,6 +80,29 @@ export function buildProgram (io: CliIo = processIo()): Command {
   registerDemoPki(program, io)
   return program
 }
+
+interface PortFlags { port?: string | boolean, adminPort?: string | boolean }
+
+/** `serve --port`, `-p` and `--admin-port`: hidden, accepted only to be refused with the variable to set. */
+function portFlagsOfTheDemo (): Option[] {
+  return [new Option('-p, --port [port]').hideHelp(), new Option('--admin-port [port]').hideHelp()]
+}
+
+function refusePortFlags (serve: Command, opts: PortFlags): void {
+  for (const [given, flag, variable, example] of [[opts.port, '--port', 'LISTEN_PORT', '8081'], [opts.adminPort, '--admin-port', 'ADMIN_PORT', '9091']] as const) {
+    if (given === undefined) continue
+    const value = typeof given === 'string' ? given : example
+    serve.error(`error: serve has no ${flag} option: its port is the setting ${variable} (${variable}=${value} ${PROGRAM} serve, or a line in ./.env); ${flag} is the demo's`,
+      { code: 'commander.unknownOption', exitCode: EXIT_USAGE })
+  }
+}
+
+const DEMO_HELP = `
+From the environment the demo reads LISTEN_PORT, ADMIN_PORT, LISTEN_SOCKET
+(a flag wins) and LOG_LEVEL, and nothing else: no ./.env, and its upstream,
+certificates and credentials are its own throwaway ones. It writes them,
+with the mock's address, into demo.env in its temporary folder, for
+\`check --config-file\` and \`serve --config-file\` against the mock.`
 
 function columnsOf (stream: NodeJS.WritableStream & { isTTY?: boolean, columns?: number }): number {
   return (stream.isTTY === true ? stream.columns : undefined) ?? 80

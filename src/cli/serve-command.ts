@@ -11,6 +11,8 @@ export interface ServeOptions {
   envFile?: string
   /** A configuration made by the caller (demo); otherwise read from env / .env. */
   config?: Config
+  /** Rewrites a start-up error before it is printed: the demo names its own flags. */
+  explainStartupError?: (err: unknown) => unknown
 }
 
 /**
@@ -32,7 +34,7 @@ export async function serve (options: ServeOptions = {}): Promise<Sidecar> {
   } catch (err) {
     // before the error line: the typo is often its cause (TLS_CERT_FIEL, then "TLS_CERT_FILE: is required")
     for (const { message } of lookAlikes) process.stderr.write(`${PROGRAM}: warning: ${message}\n`)
-    return exitOnStartupError(err)
+    return exitOnStartupError(options.explainStartupError?.(err) ?? err)
   }
   installSignalHandlers(sidecar, logger)
   return sidecar

@@ -5,14 +5,16 @@ import { SERVE_EXIT_CODES } from './exit-codes.js'
 /**
  * The text `serve --help` prints after the options: every variable by group,
  * with its default and its one-line description, from the schema (the one
- * source of the README table and config.example.env too), then the exit codes.
+ * source of the docs/configuration.md table and config.example.env too), then the exit codes.
  */
 export function serveHelpText (width = 80): string {
   const properties = ConfigSchema.properties as Record<string, { description?: string, default?: unknown }>
   const lines: string[] = [
     '',
     'Settings come from the environment, over ./.env (or the --config-file file).',
-    'A secret X may instead be read from the file named by X_FILE.'
+    'A secret X may instead be read from the file named by X_FILE.',
+    'Ports are settings too, not flags (--port is the demo\'s):',
+    '  LISTEN_PORT=8081 ADMIN_PORT=9091 trulioo-mtls-sidecar serve'
   ]
   for (const group of variableGroups()) {
     lines.push('', `${group.title}:`)

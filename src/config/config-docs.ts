@@ -6,9 +6,11 @@ import { CONFIG_VARIABLES, ConfigSchema } from './schema.js'
 
 /**
  * The configuration reference, the error table and the metrics table,
- * rendered from the schema, the error registry and the metrics table: README.md (between markers) and config.example.env
- * are written by `npm run docs`, and test/config/config-docs.test.ts fails when the
- * committed files differ from what these functions render.
+ * rendered from the schema, the error registry and the metrics list:
+ * docs/configuration.md, docs/errors.md and docs/operations.md (between
+ * markers) and config.example.env are written by `npm run docs`, and
+ * test/config/config-docs.test.ts fails when the committed files differ from
+ * what these functions render.
  */
 
 interface PropertyDoc { description?: string, default?: unknown }
@@ -57,41 +59,62 @@ export function renderExampleEnv (): string {
 }
 
 /** `text` with what lies between `<!-- name:begin -->` and `<!-- name:end -->` replaced. */
-export function replaceBetweenMarkers (text: string, name: string, content: string): string {
+export function replaceBetweenMarkers (text: string, name: string, content: string, file = 'the document'): string {
   const begin = `<!-- ${name}:begin -->`
   const end = `<!-- ${name}:end -->`
   const from = text.indexOf(begin)
   const to = text.indexOf(end)
-  if (from < 0 || to < from) throw new Error(`README.md lacks the markers ${begin} … ${end}`)
+  if (from < 0 || to < from) throw new Error(`${file} lacks the markers ${begin} … ${end}`)
   return `${text.slice(0, from + begin.length)}\n${content}\n${text.slice(to)}`
 }
 
-export function renderReadme (readme: string): string {
-  const tables: Array<[string, string]> = [['config', renderConfigTable()], ['errors', renderErrorTable()], ['metrics', renderMetricsTable()]]
-  return tables.reduce((text, [name, table]) => replaceBetweenMarkers(text, name, table), readme)
+/** Which generated table lives in which file of docs/, between which markers. */
+export const GENERATED_TABLES: ReadonlyArray<{ readonly file: string, readonly marker: string, readonly render: () => string }> = [
+  { file: 'docs/configuration.md', marker: 'config', render: renderConfigTable },
+  { file: 'docs/errors.md', marker: 'errors', render: renderErrorTable },
+  { file: 'docs/operations.md', marker: 'metrics', render: renderMetricsTable }
+]
+
+/** `text`, the content of `file`, with every table generated for that file put between its markers. */
+export function renderDoc (file: string, text: string): string {
+  return GENERATED_TABLES.filter((table) => table.file === file)
+    .reduce((doc, table) => replaceBetweenMarkers(doc, table.marker, table.render(), file), text)
 }
 
-export interface DocsFiles { readonly readme: string, readonly exampleEnv: string }
+/** The generated files, relative to the root: the docs with tables, and config.example.env. */
+export const GENERATED_FILES: readonly string[] = [...new Set(GENERATED_TABLES.map((table) => table.file)), 'config.example.env']
 
-/** What README.md and config.example.env in `root` should hold. */
-export function expectedDocs (root: string): DocsFiles {
-  return { readme: renderReadme(readFileSync(join(root, 'README.md'), 'utf8')), exampleEnv: renderExampleEnv() }
+/** What each generated file in `root` should hold, by its path relative to `root`. */
+export function expectedDocs (root: string): ReadonlyMap<string, string> {
+  const expected = new Map<string, string>()
+  for (const file of GENERATED_FILES) {
+    expected.set(file, file === 'config.example.env' ? renderExampleEnv() : renderDoc(file, readFileSync(join(root, file), 'utf8')))
+  }
+  return expected
 }
 
-/** Writes both files; returns the names of those that changed. */
+/** The generated files in `root` that differ from what they should hold. */
+export function staleDocs (root: string): string[] {
+  return [...expectedDocs(root)].filter(([file, text]) => readOrEmpty(join(root, file)) !== text).map(([file]) => file)
+}
+
+/** Writes every generated file; returns the names of those that changed. */
 export function writeDocs (root: string): string[] {
-  const expected = expectedDocs(root)
   const changed: string[] = []
-  for (const [file, text] of [['README.md', expected.readme], ['config.example.env', expected.exampleEnv]] as const) {
+  for (const [file, text] of expectedDocs(root)) {
     const path = join(root, file)
-    let current = ''
-    try {
-      current = readFileSync(path, 'utf8')
-    } catch {}
-    if (current !== text) {
+    if (readOrEmpty(path) !== text) {
       writeFileSync(path, text)
       changed.push(file)
     }
   }
   return changed
+}
+
+function readOrEmpty (path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
 }

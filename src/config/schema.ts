@@ -2,8 +2,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
 /**
  * The single source of truth for every setting: name, type, default and the
- * one-line description that README.md and config.example.env are generated
- * from (`npm run docs`, checked by test/config-docs.test.ts).
+ * one-line description that docs/configuration.md and config.example.env are
+ * generated from (`npm run docs`, checked by test/config/config-docs.test.ts).
  */
 
 export const DEFAULT_UPSTREAM_URL = 'https://mtls.primary.prod.trulioo.com'

@@ -11,7 +11,12 @@ const rows: Array<{ args: string[], says: RegExp }> = [
   { args: ['demo', '--port'], says: /option '-p, --port <port>' argument missing/ },
   { args: ['serve', '--config-file'], says: /option '--config-file <path>' argument missing/ },
   { args: ['serve', '--config-file', 'a', '--env-file', 'b'], says: /cannot be used with option '--config-file/ },
-  { args: ['check', '--jsonn'], says: /unknown option '--jsonn'/ }
+  { args: ['check', '--jsonn'], says: /unknown option '--jsonn'/ },
+  // the demo's flags typed to serve: the answer names the setting that does it
+  { args: ['serve', '--port', '8081'], says: /serve has no --port option: its port is the setting LISTEN_PORT \(LISTEN_PORT=8081 trulioo-mtls-sidecar serve/ },
+  { args: ['serve', '-p'], says: /serve has no --port option: its port is the setting LISTEN_PORT/ },
+  { args: ['--port', '8081'], says: /serve has no --port option/ },
+  { args: ['serve', '--admin-port', '0'], says: /serve has no --admin-port option: its port is the setting ADMIN_PORT \(ADMIN_PORT=0 / }
 ]
 
 for (const { args, says } of rows) {

@@ -2,25 +2,41 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import t from 'tap'
-import { renderConfigTable, renderErrorTable, renderExampleEnv, renderMetricsTable, renderReadme, replaceBetweenMarkers } from '../../src/config/config-docs.js'
+import { GENERATED_FILES, GENERATED_TABLES, renderConfigTable, renderDoc, renderErrorTable, renderExampleEnv, renderMetricsTable, replaceBetweenMarkers, staleDocs } from '../../src/config/config-docs.js'
 import { CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from '../../src/config/schema.js'
 import { REQUEST_ERRORS } from '../../src/errors.js'
 import { ROOT } from '../helpers/root.js'
 
-const root = ROOT
-const readme = readFileSync(join(root, 'README.md'), 'utf8')
-const exampleEnv = readFileSync(join(root, 'config.example.env'), 'utf8')
+// The generated tables live in docs/ by topic: the variables in
+// docs/configuration.md, the error codes in docs/errors.md, the metrics in
+// docs/operations.md; config.example.env beside them. `npm run docs` writes
+// them; this test fails when a committed file differs from what is rendered.
 
-t.test('README.md holds exactly the tables the schema and the error registry render (run `npm run docs`)', async (t) => {
-  t.equal(readme, renderReadme(readme), 'README.md has drifted from src/config/schema.ts or src/errors.ts: run `npm run docs`')
-  t.ok(readme.includes(`<!-- config:begin -->\n${renderConfigTable()}\n<!-- config:end -->`))
-  t.ok(readme.includes(`<!-- errors:begin -->\n${renderErrorTable()}\n<!-- errors:end -->`))
-  t.ok(readme.includes(`<!-- metrics:begin -->\n${renderMetricsTable()}\n<!-- metrics:end -->`), 'the metrics table is the one src/admin/metrics.ts renders')
+const root = ROOT
+const read = (file: string): string => readFileSync(join(root, file), 'utf8')
+const configuration = read('docs/configuration.md')
+const errors = read('docs/errors.md')
+const operations = read('docs/operations.md')
+const exampleEnv = read('config.example.env')
+
+t.test('docs/ holds exactly the tables the schema, the error registry and the metrics list render (run `npm run docs`)', async (t) => {
+  t.same(staleDocs(root), [], 'no generated file has drifted: run `npm run docs`')
+  for (const { file } of GENERATED_TABLES) t.equal(read(file), renderDoc(file, read(file)), `${file} is what renders`)
+  t.ok(configuration.includes(`<!-- config:begin -->\n${renderConfigTable()}\n<!-- config:end -->`), 'the variables in docs/configuration.md')
+  t.ok(errors.includes(`<!-- errors:begin -->\n${renderErrorTable()}\n<!-- errors:end -->`), 'the error codes in docs/errors.md')
+  t.ok(operations.includes(`<!-- metrics:begin -->\n${renderMetricsTable()}\n<!-- metrics:end -->`), 'the metrics table is the one src/admin/metrics.ts renders, in docs/operations.md')
+  t.same([...GENERATED_FILES].sort(), ['config.example.env', 'docs/configuration.md', 'docs/errors.md', 'docs/operations.md'])
 })
 
-t.test('every metric in the table is in the README, once, with its type', async (t) => {
+t.test('the README carries no generated table any more: it links to them', async (t) => {
+  const readme = read('README.md')
+  t.notMatch(readme, /<!-- (config|errors|metrics):begin -->/)
+  for (const file of ['docs/configuration.md', 'docs/errors.md', 'docs/operations.md']) t.match(readme, `](${file}`, `the README links to ${file}`)
+})
+
+t.test('every metric in the table is in docs/operations.md, once, with its type', async (t) => {
   const { METRICS } = await import('../../src/admin/metrics.js')
-  for (const m of METRICS) t.equal(readme.split(`| \`${m.name}\` | ${m.type} |`).length, 2, m.name)
+  for (const m of METRICS) t.equal(operations.split(`| \`${m.name}\` | ${m.type} |`).length, 2, m.name)
 })
 
 t.test('config.example.env is what the schema renders (run `npm run docs`)', async (t) => {
@@ -32,20 +48,21 @@ t.test('every variable, every *_FILE and every error code is documented', async 
   for (const name of CONFIG_VARIABLES) {
     const doc = (ConfigSchema.properties as Record<string, { description?: string }>)[name]
     t.ok((doc?.description ?? '').length > 10, `${name} has a description in the schema`)
-    t.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} in the README table`)
+    t.match(configuration, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} in the docs/configuration.md table`)
     t.match(exampleEnv, new RegExp(`^#${name}=`, 'm'), `${name} in config.example.env`)
   }
-  for (const name of SECRET_VARIABLES) t.match(readme, `| \`${name}_FILE\` |`)
+  for (const name of SECRET_VARIABLES) t.match(configuration, `| \`${name}_FILE\` |`)
   for (const [code, spec] of Object.entries(REQUEST_ERRORS)) {
-    t.match(readme, `| ${spec.status} | \`${code}\` |`, `${code} in the error table`)
+    t.match(errors, `| ${spec.status} | \`${code}\` |`, `${code} in the error table`)
   }
-  t.match(readme, /\| `LISTEN_PORT` \| `8080` \|/, 'defaults come from the schema')
+  t.match(configuration, /\| `LISTEN_PORT` \| `8080` \|/, 'defaults come from the schema')
 })
 
-t.test('a drifted README is detected and the markers are required', async (t) => {
-  const drifted = readme.replace(/^\| `LISTEN_PORT` .*\n/m, '')
-  t.not(drifted, readme)
-  t.not(renderReadme(drifted), drifted, 'a missing row is put back')
-  t.equal(renderReadme(drifted), readme)
-  t.throws(() => replaceBetweenMarkers('no markers here', 'config', 'x'), /lacks the markers/)
+t.test('a drifted table is detected and the markers are required', async (t) => {
+  const drifted = configuration.replace(/^\| `LISTEN_PORT` .*\n/m, '')
+  t.not(drifted, configuration)
+  t.not(renderDoc('docs/configuration.md', drifted), drifted, 'a missing row is put back')
+  t.equal(renderDoc('docs/configuration.md', drifted), configuration)
+  t.throws(() => replaceBetweenMarkers('no markers here', 'config', 'x', 'docs/configuration.md'), /docs\/configuration\.md lacks the markers/)
+  t.throws(() => renderDoc('docs/errors.md', 'the markers were lost'), /docs\/errors\.md lacks the markers <!-- errors:begin -->/)
 })

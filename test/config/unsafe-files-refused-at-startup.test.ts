@@ -107,7 +107,7 @@ t.test('the binary exits 78 at once for a FIFO, a device or a directory, with no
     { name: 'TLS_CA_FILE a directory', args: ['serve'], env: { ...good, TLS_CA_FILE: directory?.path as string }, says: /TLS_CA_FILE: .*directory/ },
     { name: 'TLS_KEY_FILE over 1 MiB', args: ['serve'], env: { ...good, TLS_KEY_FILE: oversized?.path as string }, says: /TLS_KEY_FILE: .*larger than 1 MiB/ },
     // `--env-file <path>` is not here: Node itself opens any `--env-file` in its
-    // argv before the sidecar's code runs (see the README); ./.env is ours to read
+    // argv before the sidecar's code runs (see docs/configuration.md); ./.env is ours to read
     { name: './.env a FIFO', args: ['serve'], env: good, says: /\.env: cannot read the \.env file: is a FIFO/ }
   ]
   const fifoCwd = emptyCwd(t)

@@ -43,7 +43,7 @@ t.teardown(() => { rmSync(work, { recursive: true, force: true }) })
 t.test('npm pack builds dist/ itself and ships only what runs', { timeout: 240_000 }, async (t) => {
   // a copy of the files a clean clone has, without dist/ (node_modules linked: tsc needs it)
   const tree = join(work, 'tree')
-  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'scripts', 'README.md', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md']) {
+  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'scripts', 'README.md', 'docs', 'LICENSE', 'CHANGELOG.md', 'SECURITY.md']) {
     cpSync(join(ROOT, entry), join(tree, entry), { recursive: true })
   }
   symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir')
@@ -53,8 +53,8 @@ t.test('npm pack builds dist/ itself and ships only what runs', { timeout: 240_0
   const files = report!.files.map((f) => f.path).sort()
   t.ok(files.includes('dist/cli/main.js'), 'dist/ was built by prepack')
   t.ok(files.includes('dist/bundle/main.js'), 'with the bundle the bin runs')
-  for (const name of ['LICENSE', 'README.md', 'CHANGELOG.md', 'SECURITY.md', 'package.json', 'bin/trulioo-mtls-sidecar.js']) t.ok(files.includes(name), name)
-  t.same(files.filter((f) => !/^(dist\/.*\.js|bin\/[^/]+\.js|LICENSE|README\.md|CHANGELOG\.md|SECURITY\.md|package\.json)$/.test(f)), [], 'nothing else: no sources, tests, maps or deploy files')
+  for (const name of ['LICENSE', 'README.md', 'docs/configuration.md', 'CHANGELOG.md', 'SECURITY.md', 'package.json', 'bin/trulioo-mtls-sidecar.js']) t.ok(files.includes(name), name)
+  t.same(files.filter((f) => !/^(dist\/.*\.js|bin\/[^/]+\.js|docs\/[^/]+\.md|LICENSE|README\.md|CHANGELOG\.md|SECURITY\.md|package\.json)$/.test(f)), [], 'nothing else but the docs the README links to: no sources, tests, maps or deploy files')
   t.same(readdirSync(work).filter((f) => f.endsWith('.tgz')), [`${pkg.name}-${pkg.version}.tgz`])
 })
 

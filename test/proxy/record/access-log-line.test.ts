@@ -3,7 +3,7 @@ import { createCertificateAuthority } from '../../../src/mock/pki.js'
 import { call, client, pki, startMock, startProxy } from '../../helpers/harness.js'
 import { rawExchange } from '../../helpers/raw-http.js'
 
-// One access line per request, whatever its fate, with the fields the README
+// One access line per request, whatever its fate, with the fields docs/operations.md
 // promises, instead of Fastify's two default lines.
 t.test('exactly one access line per request with method, path, status, duration, bytes and request id', async (t) => {
   const mock = await startMock(t)
