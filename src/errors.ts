@@ -53,8 +53,8 @@ export const REQUEST_ERRORS = {
   },
   BAD_REQUEST_TARGET: {
     status: 400,
-    summary: 'the request target is neither a path nor an absolute http(s) URL (for example `*`), or escapes the path',
-    fix: 'Send an origin-form target such as `/verifications/v1/verify`.'
+    summary: 'the request target is neither a path nor an absolute http(s) URL (for example `*`), or holds what a server could read as another path: dot segments, backslashes, encoded slashes, empty segments, broken escapes',
+    fix: 'Send the path as it is meant, such as `/verifications/v1/verify`: no `.` or `..` segments, `\\`, `%2F`, `%5C` or `//` (see the path rule in docs/how-it-works.md).'
   },
   BAD_REQUEST: {
     status: 400,
