@@ -4,11 +4,12 @@
  * Two families:
  * - request errors: answered to the application as JSON with `x-sidecar-error`,
  *   so it can always tell a sidecar error from Trulioo's own answer;
- * - start-up errors: a bad setting or file, reported as one line and exit 78.
+ * - start-up errors: a bad setting or file, reported as one line and exit 78
+ *   (and by `check`, with the fix of its code under it).
  *
  * Each entry has a stable code, an HTTP status (request errors) and the advice
- * the docs table shows. The README table is generated from this registry
- * (`npm run docs`) and `test/config/config-docs.test.ts` fails when it drifts.
+ * the docs table shows. The README tables are generated from these registries
+ * (`npm run docs`) and `test/config/config-docs.test.ts` fails when they drift.
  */
 
 export interface RequestErrorSpec {
@@ -166,18 +167,56 @@ export class TokenFetchError extends Error {
 /** Exit code for a configuration problem (sysexits.h EX_CONFIG). */
 export const EXIT_CONFIG = 78
 
+export interface StartupErrorSpec {
+  readonly summary: string
+  readonly fix: string
+  /** A finding that is reported but does not stop the sidecar. */
+  readonly warning?: true
+}
+
+/**
+ * Start-up errors: a setting or a file is wrong. `serve` prints one line
+ * (`SUBJECT: message`) and exits 78; a reload keeps the old identity and
+ * reports the same line; `check` prints the line and, under it, the `fix`
+ * of its code. The identity's codes come from the stages of
+ * src/identity/load-identity.ts, which serve and check both run.
+ */
+export const STARTUP_ERRORS = {
+  CONFIG_INVALID: {
+    summary: 'a setting is missing, malformed, out of range, or conflicts with another',
+    fix: 'Fix the settings the line names (environment or .env); the README lists every variable.'
+  },
+  FILE_UNREADABLE: {
+    summary: 'a file a setting names cannot be read: no such file, permission denied, not a regular file (a directory, FIFO or device), or larger than 1 MiB',
+    fix: 'Point the setting the line names at a readable regular file: check the path, that the file (or the mounted Secret) is there, and that the sidecar\'s user may read it.'
+  },
+  CA_FILE_INVALID: {
+    summary: 'TLS_CA_FILE or EGRESS_PROXY_CA_FILE holds no PEM certificate, or one that does not parse',
+    fix: 'Point the setting at a readable PEM bundle of the CA that signs the upstream\'s (or the egress proxy\'s) certificate, or unset it.'
+  }
+} as const satisfies Record<string, StartupErrorSpec>
+
+export type StartupErrorCode = keyof typeof STARTUP_ERRORS
+
+/** What to do about a start-up error: the registry's `fix` for its code. */
+export function startupFix (code: StartupErrorCode): string {
+  return STARTUP_ERRORS[code].fix
+}
+
 /**
  * A start-up problem: a setting or a file is wrong. `subject` names the
- * variable or file; the message never carries a secret.
+ * variable or file; `code` is the registry's (CONFIG_INVALID unless said);
+ * the message never carries a secret.
  */
 export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
+  readonly code: StartupErrorCode
   readonly subject: string
 
-  constructor (subject: string, message: string, options?: { cause?: unknown }) {
+  constructor (subject: string, message: string, options?: { cause?: unknown, code?: StartupErrorCode }) {
     super(message, options)
     this.name = 'ConfigError'
     this.subject = subject
+    this.code = options?.code ?? 'CONFIG_INVALID'
   }
 
   /** The one line printed before exit 78. */
@@ -186,7 +225,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Several configuration problems found in one pass, reported together. */
+/** Several configuration problems found in one pass, reported together; each keeps its own code. */
 export class ConfigErrors extends Error {
   readonly code = 'CONFIG_INVALID'
   readonly problems: readonly ConfigError[]

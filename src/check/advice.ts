@@ -1,6 +1,15 @@
+import { type ConfigError, startupFix } from '../errors.js'
+
+/**
+ * The advice for a configuration that does not load: the start-up error
+ * registry's fix for each code among the problems, once each, in order.
+ */
+export function adviceForConfig (problems: readonly ConfigError[]): string {
+  return [...new Set(problems.map((p) => startupFix(p.code)))].join(' ')
+}
+
 /** The advice `check` prints under a failed step: what a person should do next. */
 export const ADVICE = {
-  configInvalid: 'Fix the settings named above (environment or .env); the README lists every variable.',
   certUnreadable: 'Point TLS_CERT_FILE at the PEM certificate downloaded from the Trulioo Customer Portal.',
   certExpired: 'Renew it: make a new key and CSR with `trulioo-mtls-sidecar csr`, upload the CSR in the Trulioo Customer Portal, and install the certificate it issues.',
   certNotYetValid: 'Check this machine\'s clock, or wait until the certificate\'s start date.',

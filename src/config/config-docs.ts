@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { METRICS } from '../admin/metrics.js'
-import { REQUEST_ERRORS } from '../errors.js'
+import { REQUEST_ERRORS, STARTUP_ERRORS, type StartupErrorSpec } from '../errors.js'
 import { CONFIG_VARIABLES, ConfigSchema } from './schema.js'
 
 /**
- * The configuration reference, the error table and the metrics table,
- * rendered from the schema, the error registry and the metrics table: README.md (between markers) and config.example.env
+ * The configuration reference, the two error tables and the metrics table,
+ * rendered from the schema, the error registries and the metrics table: README.md (between markers) and config.example.env
  * are written by `npm run docs`, and test/config/config-docs.test.ts fails when the
  * committed files differ from what these functions render.
  */
@@ -35,6 +35,12 @@ export function renderErrorTable (): string {
   const rows = Object.entries(REQUEST_ERRORS).map(([code, spec]) =>
     `| ${spec.status} | \`${code}\` | ${cell(spec.summary)} | ${cell(spec.fix)} |`)
   return ['| status | code | when | how to fix |', '| --- | --- | --- | --- |', ...rows].join('\n')
+}
+
+export function renderStartupErrorTable (): string {
+  const rows = Object.entries(STARTUP_ERRORS).map(([code, spec]: [string, StartupErrorSpec]) =>
+    `| \`${code}\` | ${spec.warning === true ? 'warning' : 'exit 78'} | ${cell(spec.summary)} | ${cell(spec.fix)} |`)
+  return ['| code | outcome | when | how to fix |', '| --- | --- | --- | --- |', ...rows].join('\n')
 }
 
 export function renderMetricsTable (): string {
@@ -67,7 +73,7 @@ export function replaceBetweenMarkers (text: string, name: string, content: stri
 }
 
 export function renderReadme (readme: string): string {
-  const tables: Array<[string, string]> = [['config', renderConfigTable()], ['errors', renderErrorTable()], ['metrics', renderMetricsTable()]]
+  const tables: Array<[string, string]> = [['config', renderConfigTable()], ['errors', renderErrorTable()], ['startup-errors', renderStartupErrorTable()], ['metrics', renderMetricsTable()]]
   return tables.reduce((text, [name, table]) => replaceBetweenMarkers(text, name, table), readme)
 }
 

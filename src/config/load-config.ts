@@ -54,7 +54,7 @@ function readDotenv (path: string | false): Raw {
     text = readFileSafely(resolve(path), { encoding: 'utf8' })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw new ConfigErrors([new ConfigError(path, `cannot read the .env file: ${describeFsError(err)}`)])
+    throw new ConfigErrors([new ConfigError(path, `cannot read the .env file: ${describeFsError(err)}`, { code: 'FILE_UNREADABLE' })])
   }
   return pickKnown(parseEnv(text) as NodeJS.ProcessEnv)
 }
@@ -82,7 +82,7 @@ function resolveSecretFile (raw: Raw, name: string, problems: ConfigError[]): vo
     if (value === '') problems.push(new ConfigError(fileVar, `${path} is empty`))
     else raw[name] = value
   } catch (err) {
-    problems.push(new ConfigError(fileVar, `cannot read ${path}: ${describeFsError(err)}`))
+    problems.push(new ConfigError(fileVar, `cannot read ${path}: ${describeFsError(err)}`, { code: 'FILE_UNREADABLE' }))
   }
 }
 

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import t from 'tap'
-import { renderConfigTable, renderErrorTable, renderExampleEnv, renderMetricsTable, renderReadme, replaceBetweenMarkers } from '../../src/config/config-docs.js'
+import { renderConfigTable, renderErrorTable, renderExampleEnv, renderMetricsTable, renderReadme, renderStartupErrorTable, replaceBetweenMarkers } from '../../src/config/config-docs.js'
 import { CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from '../../src/config/schema.js'
-import { REQUEST_ERRORS } from '../../src/errors.js'
+import { REQUEST_ERRORS, STARTUP_ERRORS } from '../../src/errors.js'
 import { ROOT } from '../helpers/root.js'
 
 const root = ROOT
@@ -15,6 +15,7 @@ t.test('README.md holds exactly the tables the schema and the error registry ren
   t.equal(readme, renderReadme(readme), 'README.md has drifted from src/config/schema.ts or src/errors.ts: run `npm run docs`')
   t.ok(readme.includes(`<!-- config:begin -->\n${renderConfigTable()}\n<!-- config:end -->`))
   t.ok(readme.includes(`<!-- errors:begin -->\n${renderErrorTable()}\n<!-- errors:end -->`))
+  t.ok(readme.includes(`<!-- startup-errors:begin -->\n${renderStartupErrorTable()}\n<!-- startup-errors:end -->`), 'the start-up error table is the one src/errors.ts renders')
   t.ok(readme.includes(`<!-- metrics:begin -->\n${renderMetricsTable()}\n<!-- metrics:end -->`), 'the metrics table is the one src/admin/metrics.ts renders')
 })
 
@@ -39,6 +40,7 @@ t.test('every variable, every *_FILE and every error code is documented', async 
   for (const [code, spec] of Object.entries(REQUEST_ERRORS)) {
     t.match(readme, `| ${spec.status} | \`${code}\` |`, `${code} in the error table`)
   }
+  for (const code of Object.keys(STARTUP_ERRORS)) t.match(readme, `| \`${code}\` |`, `${code} in the start-up error table`)
   t.match(readme, /\| `LISTEN_PORT` \| `8080` \|/, 'defaults come from the schema')
 })
 
