@@ -178,8 +178,9 @@ export interface StartupErrorSpec {
  * Start-up errors: a setting or a file is wrong. `serve` prints one line
  * (`SUBJECT: message`) and exits 78; a reload keeps the old identity and
  * reports the same line; `check` prints the line and, under it, the `fix`
- * of its code. The identity's codes come from the stages of
- * src/identity/load-identity.ts, which serve and check both run.
+ * of its code. The identity's codes come from the stages in
+ * src/identity/identity-stages.ts, which serve and check both run in the one
+ * order load-identity.ts gives them.
  */
 export const STARTUP_ERRORS = {
   CONFIG_INVALID: {
@@ -189,6 +190,51 @@ export const STARTUP_ERRORS = {
   FILE_UNREADABLE: {
     summary: 'a file a setting names cannot be read: no such file, permission denied, not a regular file (a directory, FIFO or device), or larger than 1 MiB',
     fix: 'Point the setting the line names at a readable regular file: check the path, that the file (or the mounted Secret) is there, and that the sidecar\'s user may read it.'
+  },
+  CERT_INVALID: {
+    summary: 'TLS_CERT_FILE holds no PEM certificate, or one that does not parse',
+    fix: 'Point TLS_CERT_FILE at the PEM certificate downloaded from the Trulioo Customer Portal (it begins with -----BEGIN CERTIFICATE-----), followed by its chain if any.'
+  },
+  CERT_EXPIRED: {
+    summary: 'the client certificate is past its notAfter date',
+    fix: 'Renew it: make a new key and CSR with `trulioo-mtls-sidecar csr`, upload the CSR in the Trulioo Customer Portal, and install the certificate it issues.'
+  },
+  CERT_NOT_YET_VALID: {
+    summary: 'the client certificate\'s notBefore date is still ahead of this machine\'s clock',
+    fix: 'Check this machine\'s clock, or wait until the certificate\'s start date (a reload is retried with backoff).'
+  },
+  KEY_FILE_EXPOSED: {
+    summary: 'the private key (TLS_KEY_FILE) or the PKCS#12 file is readable by group or others',
+    fix: 'chmod 600 the file, so that only the sidecar\'s user can read it. (A Kubernetes Secret volume with an fsGroup is readable by that group, the pod\'s own: defaultMode 0400 shows as 0440.)',
+    warning: true
+  },
+  KEY_INVALID: {
+    summary: 'TLS_KEY_FILE holds no PEM private key that can be read',
+    fix: 'Point TLS_KEY_FILE at the PEM private key made together with the CSR.'
+  },
+  PASSPHRASE_REQUIRED: {
+    summary: 'the private key or the PKCS#12 file is encrypted and TLS_PASSPHRASE is not set',
+    fix: 'Set TLS_PASSPHRASE_FILE (or TLS_PASSPHRASE) to the passphrase chosen when the key was made.'
+  },
+  PASSPHRASE_WRONG: {
+    summary: 'TLS_PASSPHRASE does not open the private key or the PKCS#12 file',
+    fix: 'Use the passphrase chosen when the key was made (for a PKCS#12 file, when it was exported); if it is lost, the key is too: make a new key and CSR with `trulioo-mtls-sidecar csr`.'
+  },
+  KEY_MISMATCH: {
+    summary: 'the private key is not the key of the client certificate',
+    fix: 'Use the private key made together with the CSR that this certificate was issued for (the same `csr` run), or upload a new CSR and install its certificate.'
+  },
+  PKCS12_LEGACY_CIPHER: {
+    summary: 'the PKCS#12 file is encrypted with RC2 or RC4, which OpenSSL 3 refuses',
+    fix: 'Re-export it with AES: `openssl pkcs12 -export -keypbe AES-256-CBC -certpbe AES-256-CBC` (or `openssl pkcs12 -legacy` to read the old one first).'
+  },
+  PKCS12_INVALID: {
+    summary: 'TLS_PFX_FILE is not a usable PKCS#12 file, or holds no certificate',
+    fix: 'Point TLS_PFX_FILE at a PKCS#12 (.p12 / .pfx) file holding the key and the certificate Trulioo issued, or use TLS_CERT_FILE and TLS_KEY_FILE.'
+  },
+  CERT_UNUSABLE: {
+    summary: 'OpenSSL refuses the certificate and key for TLS (a key too small for its security level, an unsupported algorithm)',
+    fix: 'Make a new key and CSR with `trulioo-mtls-sidecar csr` (it makes a key OpenSSL accepts), upload the CSR and install the certificate it issues.'
   },
   CA_FILE_INVALID: {
     summary: 'TLS_CA_FILE or EGRESS_PROXY_CA_FILE holds no PEM certificate, or one that does not parse',

@@ -74,7 +74,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     ...(options.envFile === undefined ? {} : { envFile: options.envFile })
   }
   const config = options.config ?? loadConfig(loadOptions)
-  const warn = (message: string): void => { logger.warn(message) }
+  const warn = (warning: ConfigError): void => { logger.warn({ code: warning.code }, warning.toLine()) }
   // a reload reads the identity and secret files again; other settings stay as the proxy was built
   const now = options.now ?? Date.now
   const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(now()) })

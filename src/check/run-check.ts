@@ -4,7 +4,7 @@ import { loadConfig, upstreamOrigin, upstreamServername } from '../config/load-c
 import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors, EXIT_CONFIG } from '../errors.js'
 import { basicAuthorization } from '../identity/basic-auth.js'
-import type { Identity } from '../identity/load-identity.js'
+import { type Identity, IdentityLoading } from '../identity/load-identity.js'
 import { egressProxyAuthorization, upstreamTarget } from '../config/egress-proxy.js'
 import { type Egress, egressFor } from '../upstream/connect-tunnel.js'
 import { adviceForConfig } from './advice.js'
@@ -109,7 +109,8 @@ function newContext (config: Config, now: Date): CheckContext {
   return {
     now,
     config,
-    // set by the key-match (or PKCS#12 certificate) step before any step that reads it
+    identityLoading: new IdentityLoading(config, { now }),
+    // set by the key-match step before any step that reads it
     identity: undefined as unknown as Identity,
     host: origin.hostname.replace(/^\[|\]$/g, ''),
     port: origin.port === '' ? 443 : Number(origin.port),
