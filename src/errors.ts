@@ -191,6 +191,10 @@ export const STARTUP_ERRORS = {
     summary: 'a file a setting names cannot be read: no such file, permission denied, not a regular file (a directory, FIFO or device), or larger than 1 MiB',
     fix: 'Point the setting the line names at a readable regular file: check the path, that the file (or the mounted Secret) is there, and that the sidecar\'s user may read it.'
   },
+  LISTEN_FAILED: {
+    summary: 'a listener could not be opened: the port is in use, the address is not this host\'s, binding needs privileges, or LISTEN_SOCKET\'s path is taken by another process or by something that is not a socket',
+    fix: 'Choose another LISTEN_PORT / ADMIN_PORT (0 picks a free one) or LISTEN_SOCKET path, or stop what holds it; LISTEN_HOST and ADMIN_HOST must be addresses of this host.'
+  },
   CERT_INVALID: {
     summary: 'TLS_CERT_FILE holds no PEM certificate, or one that does not parse',
     fix: 'Point TLS_CERT_FILE at the PEM certificate downloaded from the Trulioo Customer Portal (it begins with -----BEGIN CERTIFICATE-----), followed by its chain if any.'

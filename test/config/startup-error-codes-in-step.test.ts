@@ -65,3 +65,13 @@ t.test('a coded start-up error keeps the one-line output and exit 78', async (t)
     t.equal(code, EXIT_CONFIG)
   }
 })
+
+t.test('a listener that cannot open is LISTEN_FAILED, naming the setting at fault', async (t) => {
+  const { listenError } = await import('../../src/sidecar.js')
+  const inUse = listenError('LISTEN_PORT', '127.0.0.1', 8080, Object.assign(new Error('x'), { code: 'EADDRINUSE' }))
+  t.equal(inUse.code, 'LISTEN_FAILED')
+  t.equal(inUse.toLine(), 'LISTEN_PORT: 127.0.0.1:8080 is already in use')
+  const notOurs = listenError('ADMIN_PORT', '192.0.2.1', 9090, Object.assign(new Error('x'), { code: 'EADDRNOTAVAIL' }))
+  t.equal(notOurs.code, 'LISTEN_FAILED')
+  t.equal(notOurs.subject, 'ADMIN_HOST')
+})
