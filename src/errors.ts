@@ -4,11 +4,12 @@
  * Two families:
  * - request errors: answered to the application as JSON with `x-sidecar-error`,
  *   so it can always tell a sidecar error from Trulioo's own answer;
- * - start-up errors: a bad setting or file, reported as one line and exit 78.
+ * - start-up errors: a bad setting or file, reported as one line and exit 78
+ *   (and by `check`, with the fix of its code under it).
  *
  * Each entry has a stable code, an HTTP status (request errors) and the advice
- * the docs table shows. The table in docs/errors.md is generated from this registry
- * (`npm run docs`) and `test/config/config-docs.test.ts` fails when it drifts.
+ * the docs table shows. The tables in docs/errors.md are generated from these
+ * registries (`npm run docs`) and `test/config/config-docs.test.ts` fails when they drift.
  */
 
 export interface RequestErrorSpec {
@@ -166,18 +167,106 @@ export class TokenFetchError extends Error {
 /** Exit code for a configuration problem (sysexits.h EX_CONFIG). */
 export const EXIT_CONFIG = 78
 
+export interface StartupErrorSpec {
+  readonly summary: string
+  readonly fix: string
+  /** A finding that is reported but does not stop the sidecar. */
+  readonly warning?: true
+}
+
+/**
+ * Start-up errors: a setting or a file is wrong. `serve` prints one line
+ * (`SUBJECT: message`) and exits 78; a reload keeps the old identity and
+ * reports the same line; `check` prints the line and, under it, the `fix`
+ * of its code. The identity's codes come from the stages in
+ * src/identity/identity-stages.ts, which serve and check both run in the one
+ * order load-identity.ts gives them.
+ */
+export const STARTUP_ERRORS = {
+  CONFIG_INVALID: {
+    summary: 'a setting is missing, malformed, out of range, or conflicts with another',
+    fix: 'Fix the settings the line names (environment or .env); `serve --help` and docs/configuration.md list every variable.'
+  },
+  FILE_UNREADABLE: {
+    summary: 'a file a setting names cannot be read: no such file, permission denied, not a regular file (a directory, FIFO or device), or larger than 1 MiB',
+    fix: 'Point the setting the line names at a readable regular file: check the path, that the file (or the mounted Secret) is there, and that the sidecar\'s user may read it.'
+  },
+  LISTEN_FAILED: {
+    summary: 'a listener could not be opened: the port is in use, the address is not this host\'s, binding needs privileges, or LISTEN_SOCKET\'s path is taken by another process or by something that is not a socket',
+    fix: 'Choose another LISTEN_PORT / ADMIN_PORT (0 picks a free one) or LISTEN_SOCKET path, or stop what holds it; LISTEN_HOST and ADMIN_HOST must be addresses of this host.'
+  },
+  CERT_INVALID: {
+    summary: 'TLS_CERT_FILE holds no PEM certificate, or one that does not parse',
+    fix: 'Point TLS_CERT_FILE at the PEM certificate downloaded from the Trulioo Customer Portal (it begins with -----BEGIN CERTIFICATE-----), followed by its chain if any.'
+  },
+  CERT_EXPIRED: {
+    summary: 'the client certificate is past its notAfter date',
+    fix: 'Renew it: make a new key and CSR with `trulioo-mtls-sidecar csr`, upload the CSR in the Trulioo Customer Portal, and install the certificate it issues.'
+  },
+  CERT_NOT_YET_VALID: {
+    summary: 'the client certificate\'s notBefore date is still ahead of this machine\'s clock',
+    fix: 'Check this machine\'s clock, or wait until the certificate\'s start date (a reload is retried with backoff).'
+  },
+  KEY_FILE_EXPOSED: {
+    summary: 'the private key (TLS_KEY_FILE) or the PKCS#12 file is readable by group or others',
+    fix: 'chmod 600 the file, so that only the sidecar\'s user can read it. (A Kubernetes Secret volume with an fsGroup is readable by that group, the pod\'s own: defaultMode 0400 shows as 0440.)',
+    warning: true
+  },
+  KEY_INVALID: {
+    summary: 'TLS_KEY_FILE holds no PEM private key that can be read',
+    fix: 'Point TLS_KEY_FILE at the PEM private key made together with the CSR.'
+  },
+  PASSPHRASE_REQUIRED: {
+    summary: 'the private key or the PKCS#12 file is encrypted and TLS_PASSPHRASE is not set',
+    fix: 'Set TLS_PASSPHRASE_FILE (or TLS_PASSPHRASE) to the passphrase chosen when the key was made.'
+  },
+  PASSPHRASE_WRONG: {
+    summary: 'TLS_PASSPHRASE does not open the private key or the PKCS#12 file',
+    fix: 'Use the passphrase chosen when the key was made (for a PKCS#12 file, when it was exported); if it is lost, the key is too: make a new key and CSR with `trulioo-mtls-sidecar csr`.'
+  },
+  KEY_MISMATCH: {
+    summary: 'the private key is not the key of the client certificate',
+    fix: 'Use the private key made together with the CSR that this certificate was issued for (the same `csr` run), or upload a new CSR and install its certificate.'
+  },
+  PKCS12_LEGACY_CIPHER: {
+    summary: 'the PKCS#12 file is encrypted with RC2 or RC4, which OpenSSL 3 refuses',
+    fix: 'Re-export it with AES: `openssl pkcs12 -export -keypbe AES-256-CBC -certpbe AES-256-CBC` (or `openssl pkcs12 -legacy` to read the old one first).'
+  },
+  PKCS12_INVALID: {
+    summary: 'TLS_PFX_FILE is not a usable PKCS#12 file, or holds no certificate',
+    fix: 'Point TLS_PFX_FILE at a PKCS#12 (.p12 / .pfx) file holding the key and the certificate Trulioo issued, or use TLS_CERT_FILE and TLS_KEY_FILE.'
+  },
+  CERT_UNUSABLE: {
+    summary: 'OpenSSL refuses the certificate and key for TLS (a key too small for its security level, an unsupported algorithm)',
+    fix: 'Make a new key and CSR with `trulioo-mtls-sidecar csr` (it makes a key OpenSSL accepts), upload the CSR and install the certificate it issues.'
+  },
+  CA_FILE_INVALID: {
+    summary: 'TLS_CA_FILE or EGRESS_PROXY_CA_FILE holds no PEM certificate, or one that does not parse',
+    fix: 'Point the setting at a readable PEM bundle of the CA that signs the upstream\'s (or the egress proxy\'s) certificate, or unset it.'
+  }
+} as const satisfies Record<string, StartupErrorSpec>
+
+export type StartupErrorCode = keyof typeof STARTUP_ERRORS
+
+/** What to do about a start-up error: the registry's `fix` for its code. */
+export function startupFix (code: StartupErrorCode): string {
+  return STARTUP_ERRORS[code].fix
+}
+
 /**
  * A start-up problem: a setting or a file is wrong. `subject` names the
- * variable or file; the message never carries a secret.
+ * variable or file; `code` is the registry's (CONFIG_INVALID unless said);
+ * the message never carries a secret.
  */
 export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
+  readonly code: StartupErrorCode
   readonly subject: string
 
-  constructor (subject: string, message: string, options?: { cause?: unknown }) {
+  constructor (subject: string, message: string, options?: { cause?: unknown, code?: StartupErrorCode }) {
     super(message, options)
     this.name = 'ConfigError'
     this.subject = subject
+    this.code = options?.code ?? 'CONFIG_INVALID'
   }
 
   /** The one line printed before exit 78. */
@@ -186,7 +275,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Several configuration problems found in one pass, reported together. */
+/** Several configuration problems found in one pass, reported together; each keeps its own code. */
 export class ConfigErrors extends Error {
   readonly code = 'CONFIG_INVALID'
   readonly problems: readonly ConfigError[]

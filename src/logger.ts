@@ -1,18 +1,21 @@
 import { writeSync } from 'node:fs'
 import pino, { type DestinationStream, type Logger } from 'pino'
+import { SECRET_VARIABLES } from './config/schema.js'
 
 /**
  * Paths that must never reach a log line, whatever object is logged by
  * mistake. The proxy logs no headers and no bodies in the first place; this
- * is the second line of defence.
+ * is the second line of defence. Every secret setting is in it, from the one
+ * list in the schema (SECRET_VARIABLES), at the top of a line and one level
+ * down (a config object logged whole).
  */
 export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["proxy-authorization"]', 'req.headers.cookie',
   'headers.authorization', 'headers["proxy-authorization"]', 'headers.cookie',
   'authorization', 'password', 'passphrase', 'token',
-  'TRULIOO_USERNAME', 'TRULIOO_PASSWORD', 'TLS_PASSPHRASE', 'PROXY_AUTH_TOKEN',
   '*.authorization', '*.password', '*.passphrase', '*.token',
-  '*.TRULIOO_PASSWORD', '*.TLS_PASSPHRASE', '*.PROXY_AUTH_TOKEN', 'body', '*.body'
+  ...SECRET_VARIABLES, ...SECRET_VARIABLES.map((name) => `*.${name}`),
+  'body', '*.body'
 ]
 
 /**

@@ -74,7 +74,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     ...(options.envFile === undefined ? {} : { envFile: options.envFile })
   }
   const config = options.config ?? loadConfig(loadOptions)
-  const warn = (message: string): void => { logger.warn(message) }
+  const warn = (warning: ConfigError): void => { logger.warn({ code: warning.code }, warning.toLine()) }
   // a reload reads the identity and secret files again; other settings stay as the proxy was built
   const now = options.now ?? Date.now
   const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(now()) })
@@ -247,5 +247,5 @@ export function listenError (variable: string, host: string, port: number, err: 
     : code === 'EADDRNOTAVAIL' ? 'is not an address of this host' : code === 'EACCES' ? 'needs privileges to bind' : `cannot be listened on (${code ?? (err as Error).message})`
   // an address that is not ours, or a name that does not resolve, is the *_HOST setting's fault
   const hostsFault = code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-  return new ConfigError(hostsFault ? variable.replace(/_PORT$/, '_HOST') : variable, `${host}:${port} ${reason}`)
+  return new ConfigError(hostsFault ? variable.replace(/_PORT$/, '_HOST') : variable, `${host}:${port} ${reason}`, { code: 'LISTEN_FAILED' })
 }

@@ -20,7 +20,7 @@ function statOf (path: string): Stats | undefined {
     return lstatSync(path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new ConfigError('LISTEN_SOCKET', `cannot inspect ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new ConfigError('LISTEN_SOCKET', `cannot inspect ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'LISTEN_FAILED' })
   }
 }
 
@@ -53,15 +53,15 @@ async function clearStaleSocket (path: string): Promise<void> {
   const stats = statOf(path)
   if (stats === undefined) return
   if (!stats.isSocket()) {
-    throw new ConfigError('LISTEN_SOCKET', `${path} is ${kindOf(stats)}, not a socket: refusing to replace it`)
+    throw new ConfigError('LISTEN_SOCKET', `${path} is ${kindOf(stats)}, not a socket: refusing to replace it`, { code: 'LISTEN_FAILED' })
   }
   if (await someoneListens(path)) {
-    throw new ConfigError('LISTEN_SOCKET', `${path} is in use: another process accepts connections on it`)
+    throw new ConfigError('LISTEN_SOCKET', `${path} is in use: another process accepts connections on it`, { code: 'LISTEN_FAILED' })
   }
   try {
     unlinkSync(path)
   } catch (err) {
-    throw new ConfigError('LISTEN_SOCKET', `cannot remove the stale socket ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new ConfigError('LISTEN_SOCKET', `cannot remove the stale socket ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'LISTEN_FAILED' })
   }
 }
 
@@ -100,7 +100,7 @@ function moveInto (temporary: string, path: string): void {
     linkSync(temporary, path)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new ConfigError('LISTEN_SOCKET', `${path} is in use: another process made it while this one was starting`)
+    if (code === 'EEXIST') throw new ConfigError('LISTEN_SOCKET', `${path} is in use: another process made it while this one was starting`, { code: 'LISTEN_FAILED' })
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EMLINK') throw err
     renameSync(temporary, path)
     return
@@ -155,7 +155,7 @@ export async function listenOnSocket (app: FastifyInstance, path: string, mode: 
     app.server.removeListener('listening', place)
     const code = (err as NodeJS.ErrnoException).code
     const reason = code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'its folder does not exist' : code === 'EADDRINUSE' ? 'is already in use' : (code ?? (err as Error).message)
-    throw new ConfigError('LISTEN_SOCKET', `cannot listen on ${path}: ${reason}`)
+    throw new ConfigError('LISTEN_SOCKET', `cannot listen on ${path}: ${reason}`, { code: 'LISTEN_FAILED' })
   } finally {
     process.umask(previous)
   }
@@ -163,7 +163,7 @@ export async function listenOnSocket (app: FastifyInstance, path: string, mode: 
     // the server's close unlinks the temporary name, if it is still there
     if (failed instanceof ConfigError) throw failed
     const code = (failed as NodeJS.ErrnoException | undefined)?.code
-    throw new ConfigError('LISTEN_SOCKET', `cannot put the socket at ${path}: ${code ?? (failed as Error | undefined)?.message ?? 'unknown error'}`)
+    throw new ConfigError('LISTEN_SOCKET', `cannot put the socket at ${path}: ${code ?? (failed as Error | undefined)?.message ?? 'unknown error'}`, { code: 'LISTEN_FAILED' })
   }
   const ours = moved
   return {

@@ -1,13 +1,19 @@
-/** The advice `check` prints under a failed step: what a person should do next. */
+import { type ConfigError, startupFix } from '../errors.js'
+
+/**
+ * The advice for a configuration that does not load: the start-up error
+ * registry's fix for each code among the problems, once each, in order.
+ */
+export function adviceForConfig (problems: readonly ConfigError[]): string {
+  return [...new Set(problems.map((p) => startupFix(p.code)))].join(' ')
+}
+
+/**
+ * The advice `check` prints under a failed step past the configuration and
+ * the identity (those take theirs from the start-up error registry, by code):
+ * what a person should do next.
+ */
 export const ADVICE = {
-  configInvalid: 'Fix the settings named above (environment or .env); `serve --help` and docs/configuration.md list every variable.',
-  certUnreadable: 'Point TLS_CERT_FILE at the PEM certificate downloaded from the Trulioo Customer Portal.',
-  certExpired: 'Renew it: make a new key and CSR with `trulioo-mtls-sidecar csr`, upload the CSR in the Trulioo Customer Portal, and install the certificate it issues.',
-  certNotYetValid: 'Check this machine\'s clock, or wait until the certificate\'s start date.',
-  passphraseMissing: 'Set TLS_PASSPHRASE_FILE (or TLS_PASSPHRASE) to the passphrase chosen when the key was made.',
-  passphraseWrong: 'Use the passphrase chosen when the key was made; if it is lost, the key is too: make a new key and CSR with `trulioo-mtls-sidecar csr`.',
-  keyUnreadable: 'Point TLS_KEY_FILE at the PEM private key made together with the CSR.',
-  keyMismatch: 'Use the private key made together with the CSR that this certificate was issued for (the same `csr` run), or upload a new CSR and install its certificate.',
   dns: 'Check the host name in UPSTREAM_URL, this machine\'s DNS resolver, and that outbound DNS is allowed.',
   tcpRefused: 'Nothing accepts connections there: check the host and port of UPSTREAM_URL.',
   egressUnreachable: 'The egress proxy named by HTTPS_PROXY (or ALL_PROXY) does not accept connections: check its host and port, and that this machine may reach it.',

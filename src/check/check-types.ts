@@ -3,7 +3,7 @@ import type { Agent } from 'undici'
 import type { TokenAnswer, TokenClient } from '../auth/token-client.js'
 import type { Config } from '../config/schema.js'
 import type { TokenFetchError } from '../errors.js'
-import type { Identity } from '../identity/load-identity.js'
+import type { Identity, IdentityLoading } from '../identity/load-identity.js'
 import type { Egress } from '../upstream/connect-tunnel.js'
 
 export type StepId =
@@ -14,7 +14,7 @@ export type StepId =
 /** `skip`: the step does not apply (e.g. no NAPI credentials set); it does not fail the check. */
 export type StepStatus = 'pass' | 'fail' | 'skip'
 
-/** What one step found; `advice` says what to do about a failure. */
+/** What one step found; `advice` says what to do about a failure (or a warning on a pass). */
 export interface StepOutcome {
   readonly status: StepStatus
   readonly detail: string
@@ -42,6 +42,8 @@ export interface CheckReport {
 export interface CheckContext {
   readonly now: Date
   config: Config
+  /** The one load of the identity, walked a phase per identity step, as `serve` runs it. */
+  identityLoading: IdentityLoading
   identity: Identity
   host: string
   port: number

@@ -4,10 +4,10 @@ import { loadConfig, upstreamOrigin, upstreamServername } from '../config/load-c
 import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors, EXIT_CONFIG } from '../errors.js'
 import { basicAuthorization } from '../identity/basic-auth.js'
-import type { Identity } from '../identity/load-identity.js'
+import { type Identity, IdentityLoading } from '../identity/load-identity.js'
 import { egressProxyAuthorization, upstreamTarget } from '../config/egress-proxy.js'
 import { type Egress, egressFor } from '../upstream/connect-tunnel.js'
-import { ADVICE } from './advice.js'
+import { adviceForConfig } from './advice.js'
 import { type CheckContext, type CheckReport, fail, type Step, type StepId, type StepOutcome, type StepResult } from './check-types.js'
 import { authStep, clientCertStep, roundTripStep } from './http-steps.js'
 import { certificateStep, keyMatchStep, passphraseStep } from './identity-steps.js'
@@ -46,8 +46,9 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
     })
   } catch (err) {
     if (!(err instanceof ConfigErrors) && !(err instanceof ConfigError)) throw err
-    const lines = err instanceof ConfigErrors ? err.problems.map((p) => p.toLine()) : [err.toLine()]
-    results.push(result(configStep, fail(lines.join('; '), ADVICE.configInvalid, { problems: lines }), started))
+    const problems = err instanceof ConfigErrors ? err.problems : [err]
+    const lines = problems.map((p) => p.toLine())
+    results.push(result(configStep, fail(lines.join('; '), adviceForConfig(problems), { problems: lines, codes: problems.map((p) => p.code) }), started))
     return { ok: false, exitCode: EXIT_CONFIG, upstream: undefined, steps: results, notRun: STEPS.map((s) => s.id) }
   }
   let context: CheckContext
@@ -55,7 +56,7 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
     context = newContext(config, options.now ?? new Date())
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
-    results.push(result(configStep, fail(err.toLine(), ADVICE.configInvalid, { problems: [err.toLine()] }), started))
+    results.push(result(configStep, fail(err.toLine(), adviceForConfig([err]), { problems: [err.toLine()], codes: [err.code] }), started))
     return { ok: false, exitCode: EXIT_CONFIG, upstream: undefined, steps: results, notRun: STEPS.map((s) => s.id) }
   }
   results.push(result(configStep, { status: 'pass', detail: describeConfig(config, context.egress) }, started))
@@ -108,7 +109,8 @@ function newContext (config: Config, now: Date): CheckContext {
   return {
     now,
     config,
-    // set by the key-match (or PKCS#12 certificate) step before any step that reads it
+    identityLoading: new IdentityLoading(config, { now }),
+    // set by the key-match step before any step that reads it
     identity: undefined as unknown as Identity,
     host: origin.hostname.replace(/^\[|\]$/g, ''),
     port: origin.port === '' ? 443 : Number(origin.port),

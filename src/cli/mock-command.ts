@@ -80,6 +80,6 @@ function readOption (option: string, path: string, secret = false): string {
   try {
     return secret ? readSecretFile(path) : readFileSafely(path, { encoding: 'utf8' })
   } catch (err) {
-    throw new ConfigError(option, `cannot read ${path}: ${describeFsError(err)}`)
+    throw new ConfigError(option, `cannot read ${path}: ${describeFsError(err)}`, { code: 'FILE_UNREADABLE' })
   }
 }

@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { METRICS } from '../admin/metrics.js'
-import { REQUEST_ERRORS } from '../errors.js'
+import { REQUEST_ERRORS, STARTUP_ERRORS, type StartupErrorSpec } from '../errors.js'
 import { CONFIG_VARIABLES, ConfigSchema } from './schema.js'
 
 /**
- * The configuration reference, the error table and the metrics table,
- * rendered from the schema, the error registry and the metrics list:
+ * The configuration reference, the two error tables and the metrics table,
+ * rendered from the schema, the error registries and the metrics list:
  * docs/configuration.md, docs/errors.md and docs/operations.md (between
  * markers) and config.example.env are written by `npm run docs`, and
  * test/config/config-docs.test.ts fails when the committed files differ from
@@ -37,6 +37,12 @@ export function renderErrorTable (): string {
   const rows = Object.entries(REQUEST_ERRORS).map(([code, spec]) =>
     `| ${spec.status} | \`${code}\` | ${cell(spec.summary)} | ${cell(spec.fix)} |`)
   return ['| status | code | when | how to fix |', '| --- | --- | --- | --- |', ...rows].join('\n')
+}
+
+export function renderStartupErrorTable (): string {
+  const rows = Object.entries(STARTUP_ERRORS).map(([code, spec]: [string, StartupErrorSpec]) =>
+    `| \`${code}\` | ${spec.warning === true ? 'warning' : 'exit 78'} | ${cell(spec.summary)} | ${cell(spec.fix)} |`)
+  return ['| code | outcome | when | how to fix |', '| --- | --- | --- | --- |', ...rows].join('\n')
 }
 
 export function renderMetricsTable (): string {
@@ -72,6 +78,7 @@ export function replaceBetweenMarkers (text: string, name: string, content: stri
 export const GENERATED_TABLES: ReadonlyArray<{ readonly file: string, readonly marker: string, readonly render: () => string }> = [
   { file: 'docs/configuration.md', marker: 'config', render: renderConfigTable },
   { file: 'docs/errors.md', marker: 'errors', render: renderErrorTable },
+  { file: 'docs/errors.md', marker: 'startup-errors', render: renderStartupErrorTable },
   { file: 'docs/operations.md', marker: 'metrics', render: renderMetricsTable }
 ]
 

@@ -10,9 +10,9 @@ import { describeFsError } from './load-config.js'
  */
 export function requireConfigFile (path: string, option = '--config-file'): void {
   try {
-    if (statSync(path).isDirectory()) throw new ConfigErrors([new ConfigError(option, `cannot read ${path}: is a directory, not a file`)])
+    if (statSync(path).isDirectory()) throw new ConfigErrors([new ConfigError(option, `cannot read ${path}: is a directory, not a file`, { code: 'FILE_UNREADABLE' })])
   } catch (err) {
     if (err instanceof ConfigErrors) throw err
-    throw new ConfigErrors([new ConfigError(option, `cannot read ${path}: ${describeFsError(err)}`)])
+    throw new ConfigErrors([new ConfigError(option, `cannot read ${path}: ${describeFsError(err)}`, { code: 'FILE_UNREADABLE' })])
   }
 }

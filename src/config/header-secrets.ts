@@ -1,23 +1,16 @@
 import { ConfigError } from '../errors.js'
+import { HEADER_SECRETS } from './schema.js'
 
-/**
- * Secrets that end up in an HTTP header: the NAPI Basic credentials, the API
- * key, the OAuth2 client credentials (Basic on the token call), the egress
- * proxy's credentials and the token applications must present. A control
- * character in one (a CR LF left in a secret file, a tab pasted into .env)
- * either makes every request that carries it fail inside the sidecar or
- * silently sends something else than was meant: refused where it is read,
- * at start-up and on reload, so the sidecar never reports ready with it.
+/*
+ * Secrets that end up in an HTTP header (HEADER_SECRETS, from the one list in
+ * schema.ts): the NAPI Basic credentials, the API key, the OAuth2 client
+ * credentials (Basic on the token call), the egress proxy's credentials and
+ * the token applications must present. A control character in one (a CR LF
+ * left in a secret file, a tab pasted into .env) either makes every request
+ * that carries it fail inside the sidecar or silently sends something else
+ * than was meant: refused where it is read, at start-up and on reload, so the
+ * sidecar never reports ready with it.
  */
-export const HEADER_SECRETS = [
-  'TRULIOO_USERNAME',
-  'TRULIOO_PASSWORD',
-  'TRULIOO_API_KEY',
-  'TRULIOO_CLIENT_ID',
-  'TRULIOO_CLIENT_SECRET',
-  'EGRESS_PROXY_AUTH',
-  'PROXY_AUTH_TOKEN'
-] as const
 
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL_CHARACTER = /[\x00-\x1F\x7F]/

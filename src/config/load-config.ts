@@ -7,7 +7,7 @@ import { applyProxyAliases, checkEgressProxy } from './egress-proxy.js'
 import { checkHeaderSecrets } from './header-secrets.js'
 import { describeFsError, readFileSafely } from './read-file-safely.js'
 import validateEnv from './env-validator.js'
-import { type Config, CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from './schema.js'
+import { type Config, CONFIG_VARIABLES, ConfigSchema, RELOADED_SECRETS, SECRET_VARIABLES, type SecretVariable } from './schema.js'
 
 export interface LoadConfigOptions {
   /** The environment to read; `process.env` by default. */
@@ -54,7 +54,7 @@ function readDotenv (path: string | false): Raw {
     text = readFileSafely(resolve(path), { encoding: 'utf8' })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw new ConfigErrors([new ConfigError(path, `cannot read the .env file: ${describeFsError(err)}`)])
+    throw new ConfigErrors([new ConfigError(path, `cannot read the .env file: ${describeFsError(err)}`, { code: 'FILE_UNREADABLE' })])
   }
   return pickKnown(parseEnv(text) as NodeJS.ProcessEnv)
 }
@@ -82,16 +82,13 @@ function resolveSecretFile (raw: Raw, name: string, problems: ConfigError[]): vo
     if (value === '') problems.push(new ConfigError(fileVar, `${path} is empty`))
     else raw[name] = value
   } catch (err) {
-    problems.push(new ConfigError(fileVar, `cannot read ${path}: ${describeFsError(err)}`))
+    problems.push(new ConfigError(fileVar, `cannot read ${path}: ${describeFsError(err)}`, { code: 'FILE_UNREADABLE' }))
   }
 }
 
-/** The secrets a reload reads again from their `_FILE`s: the identity's, the NAPI, OAuth2 and API-key credentials, the egress proxy's. */
-const RELOADED_SECRETS = ['TLS_PASSPHRASE', 'TRULIOO_USERNAME', 'TRULIOO_PASSWORD', 'EGRESS_PROXY_AUTH', 'TRULIOO_CLIENT_ID', 'TRULIOO_CLIENT_SECRET', 'TRULIOO_API_KEY'] as const
-
 /**
  * The configuration a reload uses: every setting as it was at start-up (the
- * proxy was built with them), with the passphrase and NAPI credentials read
+ * proxy was built with them), with the RELOADED_SECRETS (schema.ts) read
  * again from their files. The identity files themselves are read by
  * loadIdentity. PROXY_AUTH_TOKEN is deliberately not reloaded.
  */
@@ -110,7 +107,7 @@ export function rereadSecretFiles (config: Config): Config {
     problems.push(new ConfigError('TRULIOO_USERNAME_FILE', 'holds a username with ":" (Basic auth cannot carry it)'))
   }
   if (problems.length > 0) throw new ConfigErrors(problems)
-  const fresh: Partial<Record<typeof RELOADED_SECRETS[number], string>> = {}
+  const fresh: Partial<Record<SecretVariable, string>> = {}
   for (const name of RELOADED_SECRETS) if (raw[name] !== undefined) fresh[name] = raw[name]
   return Object.freeze({ ...config, ...fresh })
 }

@@ -63,18 +63,32 @@ export const MAX_SECRET_LENGTH = 4096
 export const MAX_SOCKET_PATH_LENGTH = 107
 export const MAX_NO_PROXY_LENGTH = 8192
 
+/**
+ * The one list of settings whose value is a secret, and what the sidecar does
+ * with each. Every secret may instead come from `<NAME>_FILE`, and is
+ * redacted from log lines (src/logger.ts); `header`: it travels in an HTTP
+ * header, so a control character in it is refused (header-secrets.ts);
+ * `reloaded`: a reload reads its `_FILE` again, and that file is watched.
+ * PROXY_AUTH_TOKEN is not reloaded: the applications hold it too.
+ */
+export const SECRETS = {
+  TLS_PASSPHRASE: { header: false, reloaded: true },
+  TRULIOO_USERNAME: { header: true, reloaded: true },
+  TRULIOO_PASSWORD: { header: true, reloaded: true },
+  PROXY_AUTH_TOKEN: { header: true, reloaded: false },
+  EGRESS_PROXY_AUTH: { header: true, reloaded: true },
+  TRULIOO_CLIENT_ID: { header: true, reloaded: true },
+  TRULIOO_CLIENT_SECRET: { header: true, reloaded: true },
+  TRULIOO_API_KEY: { header: true, reloaded: true }
+} as const satisfies Record<string, { header: boolean, reloaded: boolean }>
+
+export type SecretVariable = keyof typeof SECRETS
 /** Settings whose value is a secret: each may instead come from `<NAME>_FILE`. */
-export const SECRET_VARIABLES = [
-  'TLS_PASSPHRASE',
-  'TRULIOO_USERNAME',
-  'TRULIOO_PASSWORD',
-  'PROXY_AUTH_TOKEN',
-  'EGRESS_PROXY_AUTH',
-  'TRULIOO_CLIENT_ID',
-  'TRULIOO_CLIENT_SECRET',
-  'TRULIOO_API_KEY'
-] as const
-export type SecretVariable = typeof SECRET_VARIABLES[number]
+export const SECRET_VARIABLES = Object.keys(SECRETS) as readonly SecretVariable[]
+/** Secrets sent in an HTTP header. */
+export const HEADER_SECRETS = SECRET_VARIABLES.filter((name) => SECRETS[name].header)
+/** Secrets a reload reads again from their `_FILE`s (and whose files are watched). */
+export const RELOADED_SECRETS = SECRET_VARIABLES.filter((name) => SECRETS[name].reloaded)
 
 const file = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: MAX_PATH_LENGTH, description }))
 const secret = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: MAX_SECRET_LENGTH, description }))

@@ -18,7 +18,8 @@ export interface ReloadOutcome {
 export interface IdentityStoreOptions {
   /** The configuration for a reload, with its secret files read again. */
   reloadConfig?: () => Config
-  warn?: (message: string) => void
+  /** Non-fatal findings of a load, such as a key file others can read. */
+  warn?: (warning: ConfigError) => void
   now?: () => Date
 }
 

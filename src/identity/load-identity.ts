@@ -1,10 +1,12 @@
-import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto'
-import { statSync } from 'node:fs'
+import { createHash, type X509Certificate } from 'node:crypto'
 import tls from 'node:tls'
-import { describeFsError, readFileSafely } from '../config/read-file-safely.js'
 import type { Config } from '../config/schema.js'
-import { ConfigError } from '../errors.js'
-import { PEM_CERT, pemCertificates, secureContextTrusting } from '../tls-trust.js'
+import type { ConfigError } from '../errors.js'
+import { secureContextTrusting } from '../tls-trust.js'
+import {
+  buildContext, type Chain, checkValidity, keyFileMode, matchKey, oneLine, openKey, type OpenedKey,
+  openPkcs12, readChain, readPkcs12, readTrust
+} from './identity-stages.js'
 
 /** What is known about the client certificate; safe to log and to show. */
 export interface IdentityInfo {
@@ -29,105 +31,103 @@ export interface Identity {
 
 export interface LoadIdentityOptions {
   now?: Date
-  /** Called with non-fatal findings, such as a key file others can read. */
-  warn?: (message: string) => void
+  /** Called with non-fatal findings, such as a key file others can read (code KEY_FILE_EXPOSED). */
+  warn?: (warning: ConfigError) => void
 }
 
 /**
- * Reads and checks the client identity named by the configuration: files
- * readable, certificate parses, key decrypts with the passphrase and matches
- * the certificate, certificate within its validity. Throws a ConfigError
- * naming the variable or file at the first problem; never includes a secret.
+ * Reads and checks the client identity named by the configuration, in the
+ * stages of identity-stages.ts, each throwing a coded ConfigError naming the
+ * variable or file at the first problem (never a secret). `serve` and every
+ * reload call this; `check` walks the same IdentityLoading one phase per step.
  */
 export function loadIdentity (config: Config, options: LoadIdentityOptions = {}): Identity {
-  const now = options.now ?? new Date()
-  const warn = options.warn ?? (() => {})
-  const ca = config.TLS_CA_FILE === undefined ? undefined : readCaBundle(config.TLS_CA_FILE)
-
-  const loaded = config.TLS_PFX_FILE !== undefined
-    ? loadPkcs12(config.TLS_PFX_FILE, config.TLS_PASSPHRASE, ca, warn)
-    : loadPem(config, ca, warn)
-
-  checkValidity(loaded.info, loaded.subject, now)
-  return { info: loaded.info, secureContext: loaded.secureContext, loadedAt: now }
+  return new IdentityLoading(config, options).finish()
 }
 
-interface Loaded { info: IdentityInfo, secureContext: tls.SecureContext, subject: string }
+/** What the certificate phase found: a PKCS#12 file comes with its context already built. */
+interface CertificatePhase { info: IdentityInfo, chain?: Chain, secureContext?: tls.SecureContext }
 
-function loadPem (config: Config, ca: string[] | undefined, warn: (message: string) => void): Loaded {
-  const certPath = config.TLS_CERT_FILE as string
-  const keyPath = config.TLS_KEY_FILE as string
-  const certText = readText('TLS_CERT_FILE', certPath)
-  const chain = certText.match(PEM_CERT)
-  if (chain === null) throw new ConfigError('TLS_CERT_FILE', `${certPath} holds no PEM certificate`)
-  let leaf: X509Certificate
-  try {
-    leaf = new X509Certificate(chain[0] as string)
-  } catch {
-    throw new ConfigError('TLS_CERT_FILE', `${certPath} holds a certificate that does not parse`)
+/**
+ * One load of an identity, in three phases that always run in this order
+ * (a later phase runs the earlier ones first if they have not run):
+ *
+ * 1. `certificate()`: PEM: read the chain, then its validity. PKCS#12: the
+ *    file's mode, read it, the trusted CAs, open it (passphrase; OpenSSL
+ *    checks that key and certificate match), then the validity.
+ * 2. `key()`: PEM: the key file's mode, then open the key (PEM, encrypted PEM).
+ * 3. `finish()`: PEM: the key matches the certificate, the trusted CAs, the
+ *    TLS context. Returns the Identity.
+ */
+export class IdentityLoading {
+  readonly config: Config
+  readonly now: Date
+  /** Non-fatal findings so far (each also handed to `warn`). */
+  readonly warnings: ConfigError[] = []
+  readonly #warn: (warning: ConfigError) => void
+  #certificate: CertificatePhase | undefined
+  #key: OpenedKey | undefined
+  #identity: Identity | undefined
+
+  constructor (config: Config, options: LoadIdentityOptions = {}) {
+    this.config = config
+    this.now = options.now ?? new Date()
+    this.#warn = options.warn ?? (() => {})
   }
 
-  warnIfOthersCanRead('TLS_KEY_FILE', keyPath, warn)
-  const key = decryptKey(keyPath, readText('TLS_KEY_FILE', keyPath), config.TLS_PASSPHRASE)
-  if (!leaf.checkPrivateKey(key)) {
-    throw new ConfigError('TLS_KEY_FILE', `${keyPath} does not match the certificate in ${certPath}`)
-  }
+  get pkcs12 (): boolean { return this.config.TLS_PFX_FILE !== undefined }
 
-  let secureContext: tls.SecureContext
-  try {
-    // The key is handed over decrypted, so OpenSSL never sees the passphrase again.
-    const keyPem = key.export({ type: 'pkcs8', format: 'pem' })
-    secureContext = secureContextFor({ cert: chain.join('\n'), key: keyPem, minVersion: 'TLSv1.2' }, ca)
-  } catch (err) {
-    throw new ConfigError('TLS_CERT_FILE', `${certPath} cannot be used for TLS: ${opensslReason(err)}`)
-  }
-  return { info: describe(leaf, 'pem'), secureContext, subject: 'TLS_CERT_FILE' }
-}
-
-function decryptKey (keyPath: string, text: string, passphrase: string | undefined): KeyObject {
-  const encrypted = /ENCRYPTED/.test(text)
-  if (encrypted && passphrase === undefined) {
-    throw new ConfigError('TLS_PASSPHRASE', `is required: the private key in ${keyPath} is encrypted`)
-  }
-  try {
-    return createPrivateKey({ key: text, format: 'pem', ...(encrypted ? { passphrase } : {}) })
-  } catch (err) {
-    if (encrypted) throw new ConfigError('TLS_PASSPHRASE', `is wrong: it does not decrypt the private key in ${keyPath}`)
-    throw new ConfigError('TLS_KEY_FILE', `${keyPath} holds no readable PEM private key (${opensslReason(err)})`)
-  }
-}
-
-function loadPkcs12 (pfxPath: string, passphrase: string | undefined, ca: string[] | undefined, warn: (message: string) => void): Loaded {
-  // a PKCS#12 file holds the private key too
-  warnIfOthersCanRead('TLS_PFX_FILE', pfxPath, warn)
-  let pfx: Buffer
-  try {
-    pfx = readFileSafely(pfxPath)
-  } catch (err) {
-    throw new ConfigError('TLS_PFX_FILE', `cannot read ${pfxPath}: ${describeFsError(err)}`)
-  }
-  let secureContext: tls.SecureContext
-  try {
-    secureContext = secureContextFor({ pfx, passphrase, minVersion: 'TLSv1.2' }, ca)
-  } catch (err) {
-    const reason = opensslReason(err)
-    if (/mac verify failure/i.test(reason)) {
-      throw passphrase === undefined
-        ? new ConfigError('TLS_PASSPHRASE', `is required to open ${pfxPath}`)
-        : new ConfigError('TLS_PASSPHRASE', `is wrong: it does not open ${pfxPath}`)
+  certificate (): IdentityInfo {
+    if (this.#certificate !== undefined) return this.#certificate.info
+    const { config } = this
+    if (config.TLS_PFX_FILE !== undefined) {
+      // a PKCS#12 file holds the private key too
+      this.#found(keyFileMode('TLS_PFX_FILE', config.TLS_PFX_FILE))
+      const pfx = readPkcs12(config)
+      const ca = readTrust(config)
+      const { secureContext, leaf } = openPkcs12(config, () => secureContextFor({ pfx, passphrase: config.TLS_PASSPHRASE, minVersion: 'TLSv1.2' }, ca))
+      checkValidity(leaf, 'TLS_PFX_FILE', this.now)
+      this.#certificate = { info: describe(leaf, 'pkcs12'), secureContext }
+    } else {
+      const chain = readChain(config)
+      checkValidity(chain.leaf, 'TLS_CERT_FILE', this.now)
+      this.#certificate = { info: describe(chain.leaf, 'pem'), chain }
     }
-    if (/unsupported/i.test(reason)) {
-      throw new ConfigError('TLS_PFX_FILE', `${pfxPath} uses a legacy cipher (RC2/RC4) that OpenSSL 3 refuses; re-export it with AES (openssl pkcs12 -export -keypbe AES-256-CBC -certpbe AES-256-CBC)`)
-    }
-    throw new ConfigError('TLS_PFX_FILE', `${pfxPath} is not a usable PKCS#12 file: ${reason}`)
+    return this.#certificate.info
   }
-  // OpenSSL has already checked that key and certificate match. The only
-  // public way to read back the certificate it chose is a socket on the context.
-  const probe = new tls.TLSSocket(null as never, { secureContext })
-  const raw = (probe.getCertificate() as tls.PeerCertificate | null)?.raw
-  probe.destroy()
-  if (raw === undefined) throw new ConfigError('TLS_PFX_FILE', `${pfxPath} holds no certificate`)
-  return { info: describe(new X509Certificate(raw), 'pkcs12'), secureContext, subject: 'TLS_PFX_FILE' }
+
+  /** The opened PEM key; undefined for PKCS#12, opened with the certificate. */
+  key (): OpenedKey | undefined {
+    this.certificate()
+    if (this.pkcs12 || this.#key !== undefined) return this.#key
+    this.#found(keyFileMode('TLS_KEY_FILE', this.config.TLS_KEY_FILE as string))
+    this.#key = openKey(this.config)
+    return this.#key
+  }
+
+  finish (): Identity {
+    if (this.#identity !== undefined) return this.#identity
+    const key = this.key()
+    const loaded = this.#certificate as CertificatePhase
+    let secureContext = loaded.secureContext
+    if (secureContext === undefined) {
+      const chain = loaded.chain as Chain
+      const opened = key as OpenedKey
+      matchKey(chain, opened)
+      const ca = readTrust(this.config)
+      // The key is handed over decrypted, so OpenSSL never sees the passphrase again.
+      const keyPem = opened.key.export({ type: 'pkcs8', format: 'pem' })
+      secureContext = buildContext(chain, () => secureContextFor({ cert: chain.pems.join('\n'), key: keyPem, minVersion: 'TLSv1.2' }, ca))
+    }
+    this.#identity = { info: loaded.info, secureContext, loadedAt: this.now }
+    return this.#identity
+  }
+
+  #found (warning: ConfigError | undefined): void {
+    if (warning === undefined) return
+    this.warnings.push(warning)
+    this.#warn(warning)
+  }
 }
 
 /**
@@ -153,42 +153,6 @@ function secureContextFor (options: tls.SecureContextOptions, ca: readonly strin
   return context
 }
 
-function checkValidity (info: IdentityInfo, subject: string, now: Date): void {
-  if (now.getTime() > info.notAfter.getTime()) {
-    throw new ConfigError(subject, `the client certificate (${info.subject}) expired on ${info.notAfter.toISOString()}`)
-  }
-  if (now.getTime() < info.notBefore.getTime()) {
-    throw new ConfigError(subject, `the client certificate (${info.subject}) is not valid before ${info.notBefore.toISOString()}`)
-  }
-}
-
-/** The certificates TLS_CA_FILE adds to the built-in roots, each checked to parse. */
-function readCaBundle (path: string): string[] {
-  const found = pemCertificates(readText('TLS_CA_FILE', path))
-  if (found === 'none') throw new ConfigError('TLS_CA_FILE', `${path} holds no PEM certificate`)
-  if (found === 'unparsable') throw new ConfigError('TLS_CA_FILE', `${path} holds a certificate that does not parse`)
-  return found
-}
-
-function readText (variable: string, path: string): string {
-  try {
-    return readFileSafely(path, { encoding: 'utf8' })
-  } catch (err) {
-    throw new ConfigError(variable, `cannot read ${path}: ${describeFsError(err)}`)
-  }
-}
-
-function warnIfOthersCanRead (variable: string, path: string, warn: (message: string) => void): void {
-  try {
-    const mode = statSync(path).mode & 0o777
-    if ((mode & 0o077) !== 0) {
-      warn(`${variable} ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`)
-    }
-  } catch {
-    // unreadable files are reported by the read that follows
-  }
-}
-
 function describe (cert: X509Certificate, source: IdentityInfo['source']): IdentityInfo {
   return Object.freeze({
     subject: oneLine(cert.subject),
@@ -201,17 +165,7 @@ function describe (cert: X509Certificate, source: IdentityInfo['source']): Ident
   })
 }
 
-function oneLine (name: string): string {
-  return name.split('\n').join(', ')
-}
-
-function opensslReason (err: unknown): string {
-  const message = (err as Error).message ?? String(err)
-  // "error:1C800064:Provider routines::bad decrypt" -> "bad decrypt"
-  return message.replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, '')
-}
-
 /** Whole days from `now` until the certificate expires (negative once expired). */
-export function daysLeft (info: IdentityInfo, now: Date = new Date()): number {
+export function daysLeft (info: Pick<IdentityInfo, 'notAfter'>, now: Date = new Date()): number {
   return Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000)
 }

@@ -57,11 +57,11 @@ export function egressFor (config: Config, target: Target, authorization: () => 
     try {
       pem = readFileSafely(config.EGRESS_PROXY_CA_FILE, { encoding: 'utf8' })
     } catch (err) {
-      throw new ConfigError('EGRESS_PROXY_CA_FILE', `cannot read ${config.EGRESS_PROXY_CA_FILE}: ${describeFsError(err)}`)
+      throw new ConfigError('EGRESS_PROXY_CA_FILE', `cannot read ${config.EGRESS_PROXY_CA_FILE}: ${describeFsError(err)}`, { code: 'FILE_UNREADABLE' })
     }
     const found = pemCertificates(pem)
     if (typeof found === 'string') {
-      throw new ConfigError('EGRESS_PROXY_CA_FILE', `${config.EGRESS_PROXY_CA_FILE} holds no usable PEM certificate`)
+      throw new ConfigError('EGRESS_PROXY_CA_FILE', `${config.EGRESS_PROXY_CA_FILE} holds no usable PEM certificate`, { code: 'CA_FILE_INVALID' })
     }
     proxyTls = secureContextTrusting({}, found)
   }

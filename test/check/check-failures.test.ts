@@ -57,7 +57,7 @@ const rows: Row[] = [
       return { TLS_CERT_FILE: p.write('expired.pem', old.certPem), TLS_KEY_FILE: p.write('expired.key', old.keyPem) }
     },
     step: 'certificate',
-    detail: /CN=client\.test\.example expired on .* \(1 day ago\)/,
+    detail: /TLS_CERT_FILE: the client certificate \(CN=client\.test\.example\) expired on .* \(1 day ago\)/,
     advice: /Renew it: make a new key and CSR with `trulioo-mtls-sidecar csr`/
   },
   {
@@ -67,7 +67,7 @@ const rows: Row[] = [
       return { TLS_KEY_FILE: p.write('encrypted.key', encryptKey(p.client.keyPem, PASSPHRASE)), TLS_PASSPHRASE: 'not-the-passphrase' }
     },
     step: 'passphrase',
-    detail: /TLS_PASSPHRASE is wrong: it does not decrypt the key in /,
+    detail: /TLS_PASSPHRASE: is wrong: it does not decrypt the private key in /,
     advice: /passphrase chosen when the key was made/
   },
   {
@@ -77,7 +77,7 @@ const rows: Row[] = [
       return { TLS_KEY_FILE: p.write('encrypted.key', encryptKey(p.client.keyPem, PASSPHRASE)) }
     },
     step: 'passphrase',
-    detail: /is encrypted and TLS_PASSPHRASE is not set/,
+    detail: /TLS_PASSPHRASE: is required: the private key in .* is encrypted/,
     advice: /Set TLS_PASSPHRASE_FILE/
   },
   {
@@ -88,7 +88,7 @@ const rows: Row[] = [
       return { TLS_KEY_FILE: p.write('other.key', other.keyPem) }
     },
     step: 'key-match',
-    detail: /is not the key of the certificate in /,
+    detail: /TLS_KEY_FILE: .* does not match the certificate in /,
     advice: /private key made together with the CSR/
   },
   {

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import t from 'tap'
-import { GENERATED_FILES, GENERATED_TABLES, renderConfigTable, renderDoc, renderErrorTable, renderExampleEnv, renderMetricsTable, replaceBetweenMarkers, staleDocs } from '../../src/config/config-docs.js'
+import { GENERATED_FILES, GENERATED_TABLES, renderConfigTable, renderDoc, renderErrorTable, renderExampleEnv, renderMetricsTable, renderStartupErrorTable, replaceBetweenMarkers, staleDocs } from '../../src/config/config-docs.js'
 import { CONFIG_VARIABLES, ConfigSchema, SECRET_VARIABLES } from '../../src/config/schema.js'
-import { REQUEST_ERRORS } from '../../src/errors.js'
+import { REQUEST_ERRORS, STARTUP_ERRORS } from '../../src/errors.js'
 import { ROOT } from '../helpers/root.js'
 
 // The generated tables live in docs/ by topic: the variables in
@@ -24,6 +24,7 @@ t.test('docs/ holds exactly the tables the schema, the error registry and the me
   for (const { file } of GENERATED_TABLES) t.equal(read(file), renderDoc(file, read(file)), `${file} is what renders`)
   t.ok(configuration.includes(`<!-- config:begin -->\n${renderConfigTable()}\n<!-- config:end -->`), 'the variables in docs/configuration.md')
   t.ok(errors.includes(`<!-- errors:begin -->\n${renderErrorTable()}\n<!-- errors:end -->`), 'the error codes in docs/errors.md')
+  t.ok(errors.includes(`<!-- startup-errors:begin -->\n${renderStartupErrorTable()}\n<!-- startup-errors:end -->`), 'the start-up error codes in docs/errors.md')
   t.ok(operations.includes(`<!-- metrics:begin -->\n${renderMetricsTable()}\n<!-- metrics:end -->`), 'the metrics table is the one src/admin/metrics.ts renders, in docs/operations.md')
   t.same([...GENERATED_FILES].sort(), ['config.example.env', 'docs/configuration.md', 'docs/errors.md', 'docs/operations.md'])
 })
@@ -55,6 +56,7 @@ t.test('every variable, every *_FILE and every error code is documented', async 
   for (const [code, spec] of Object.entries(REQUEST_ERRORS)) {
     t.match(errors, `| ${spec.status} | \`${code}\` |`, `${code} in the error table`)
   }
+  for (const code of Object.keys(STARTUP_ERRORS)) t.match(errors, `| \`${code}\` |`, `${code} in the start-up error table`)
   t.match(configuration, /\| `LISTEN_PORT` \| `8080` \|/, 'defaults come from the schema')
 })
 

@@ -32,5 +32,6 @@ t.test('a PKCS#12 file (it holds the key too) readable by others gives the same 
   const { logs } = await startProxy(t, mock, { TLS_CERT_FILE: undefined, TLS_KEY_FILE: undefined, TLS_PFX_FILE: pfx, TLS_PASSPHRASE: PASSPHRASE })
   const warnings = logs.lines.filter((line) => line.level === 'warn' && /readable by group or others/.test(String(line.msg)))
   t.equal(warnings.length, 1)
-  t.match(String(warnings[0]?.msg), /TLS_PFX_FILE .*0640/)
+  t.match(String(warnings[0]?.msg), /TLS_PFX_FILE: .*0640/)
+  t.equal(warnings[0]?.code, 'KEY_FILE_EXPOSED', 'the warning carries its start-up code')
 })
