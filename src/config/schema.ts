@@ -23,6 +23,13 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 130_000
 /** Between two body chunks: a download that stalls is still cut promptly. */
 export const DEFAULT_UPSTREAM_BODY_TIMEOUT_MS = 60_000
 export const DEFAULT_CLIENT_BODY_TIMEOUT_MS = 30_000
+/**
+ * Longer than the idle timeouts of the clients that ignore `Keep-Alive:
+ * timeout=` (Go's net/http 90 s, libcurl 118 s), so that they close an idle
+ * connection before the sidecar does; an idle connection on loopback costs
+ * next to nothing. Node's own default, which applied until now, was 5 s.
+ */
+export const DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS = 120_000
 export const DEFAULT_UPSTREAM_QUEUE_TIMEOUT_MS = 30_000
 export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 export const DEFAULT_LOG_LEVEL = 'info'
@@ -181,6 +188,13 @@ export const ConfigSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_TIMEOUT_MS, 'time allowed for the upstream\'s response headers; above 120 s because Trulioo says a synchronous verification may take up to 2 minutes, and a 504 sooner cuts a call Trulioo still processes and bills', MAX_TIMER_MS),
   UPSTREAM_BODY_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_BODY_TIMEOUT_MS, 'time allowed between two chunks of the upstream\'s response body, separate from UPSTREAM_TIMEOUT_MS so that a stalled download is still cut promptly', MAX_TIMER_MS),
   UPSTREAM_QUEUE_TIMEOUT_MS: positive(DEFAULT_UPSTREAM_QUEUE_TIMEOUT_MS, 'time a request may wait for a free upstream connection while all UPSTREAM_CONNECTIONS are busy, before 503 UPSTREAM_BUSY (it never reached the upstream)', MAX_TIMER_MS),
+  CLIENT_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+    minimum: 1_000,
+    // Node closes the connection one second after the advertised timeout
+    maximum: MAX_TIMER_MS - 1_000,
+    default: DEFAULT_CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+    description: 'how long an application\'s keep-alive connection may stay idle; advertised to it as Keep-Alive: timeout= (whole seconds) so that it closes first, the sidecar closing one second later; keep it above the idle timeout of applications that ignore that header (Go 90 s, curl 118 s)'
+  }),
   CLIENT_BODY_TIMEOUT_MS: positive(DEFAULT_CLIENT_BODY_TIMEOUT_MS, 'time the application\'s request body may send nothing; a stalled upload is cut with 408 CLIENT_TIMEOUT and its upstream request aborted, so it cannot hold an upstream connection', MAX_TIMER_MS),
   MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed', MAX_BODY_BYTES_LIMIT),
   CERT_WATCH: Type.Boolean({

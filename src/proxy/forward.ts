@@ -9,6 +9,7 @@ import type { SocketFates } from '../upstream/tls-connector.js'
 import type { AccessRecord } from './access-record.js'
 import { ALLOWED_METHODS } from './admit.js'
 import { answerError } from './answer-errors.js'
+import { connectionOf } from './connection-state.js'
 import { Deadlines, type HasDeadline, sweepPeriod } from './deadlines.js'
 import { type Exchange, attachExchange, exchangeOf } from './exchange.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js'
@@ -86,6 +87,15 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
       },
       rewriteHeaders: (headers: Record<string, unknown>, request: FastifyRequest | undefined) =>
         downstreamResponseHeaders(headers, request?.id ?? '', options.draining()),
+      // reply-from closes the connection when the upstream answers before the
+      // request body is all read. A request pipelined behind that body is read
+      // before this answer is over: it must not run (RFC 9112 §9.6), its answer
+      // could never be written. Said here, before the body can end.
+      onResponse: (request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }) => {
+        const socket = request.raw.socket
+        if (reply.getHeader('connection') === 'close' && socket !== null) connectionOf(socket).closeAfter(request.exchange.seq)
+        reply.send(res.stream)
+      },
       onError: (reply: FastifyReply, { error }: { error: Error }) => {
         const record = reply.request.record
         if (reply.raw.destroyed && !reply.raw.headersSent) {

@@ -22,6 +22,7 @@ import { type ConnectionRegistry, connectionOf, mayHaveUnreadBody } from './conn
 import { Exchange } from './exchange.js'
 import { registerForward } from './forward.js'
 import { requestIdOf } from './header-policy.js'
+import { closeIdleConnectionsGently } from './keep-alive.js'
 import { readBodyStage } from './read-body.js'
 import { rewriteTarget, upstreamTarget } from './target.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
@@ -165,6 +166,8 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
       // Host and Expect are checked by admission, so that their refusals come in
       // the sidecar's format (Node's own are a bare 400 and 417)
       const server = http.createServer({ requireHostHeader: false }, handler)
+      // (Fastify's own keepAliveTimeout applies only to a server it creates)
+      closeIdleConnectionsGently(server, config.CLIENT_KEEP_ALIVE_TIMEOUT_MS)
       server.on('checkExpectation', handler)
       server.on('connection', (socket: Socket) => { connections.add(socket) })
       // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
