@@ -1,59 +1,33 @@
 import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
-import { SidecarRequestError } from '../errors.js'
-import { causeCode, classifyUpstreamError } from '../upstream/classify-error.js'
-import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
-import type { SocketFates } from '../upstream/tls-connector.js'
-import type { AccessRecord } from './access-record.js'
 import { ALLOWED_METHODS } from './admit.js'
-import { answerError } from './answer-errors.js'
-import { connectionOf } from './connection-state.js'
-import { Deadlines, type HasDeadline, sweepPeriod } from './deadlines.js'
-import { type Exchange, attachExchange, exchangeOf } from './exchange.js'
+import { attachExchange } from './exchange.js'
+import type { Failures } from './failures.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js'
-
-/** How long each phase of an exchange may take (ms). */
-export interface ForwardLimits {
-  /** Waiting for a free upstream connection (UPSTREAM_QUEUE_TIMEOUT_MS). */
-  readonly queueMs: number
-  /** The application's request body sending nothing (CLIENT_BODY_TIMEOUT_MS). */
-  readonly clientBodyMs: number
-  /** The upstream's final response headers, 1xx answers or not (UPSTREAM_TIMEOUT_MS). */
-  readonly headersMs: number
-  /** UPSTREAM_CONNECTIONS, for the message. */
-  readonly connections: number
-}
+import { type ForwardLimits, MeteringDispatcher } from './metering.js'
 
 export interface ForwardOptions {
   /** The upstream origin, e.g. https://mtls.primary.prod.trulioo.com */
   readonly origin: URL
-  readonly servername: string | undefined
   readonly maxBodyBytes: number
   readonly limits: ForwardLimits
   /** The pool's dispatcher, which follows identity reloads. */
   readonly dispatcher: Dispatcher
-  readonly fates: SocketFates
   readonly draining: () => boolean
-  readonly logger: Logger
+  /** Stage 5: where every upstream failure is classified, logged once and answered. */
+  readonly failures: Failures
 }
 
 /**
  * Stage 4, forward: the one @fastify/http-proxy route, every path to the one
  * upstream, through a dispatcher that meters each exchange as undici runs it
- * (bytes each way, time to the upstream's headers, the streamed body limit),
- * so no extra stream sits in the body path just to count bytes.
+ * (metering.ts). Stage 2's header policy runs here, in reply-from's header
+ * rewrites, since reply-from owns the header objects of both directions.
  */
 export async function registerForward (app: FastifyInstance, options: ForwardOptions): Promise<void> {
-  const { origin, servername, logger } = options
-  const dispatcher = new MeteringDispatcher(options.dispatcher, options.maxBodyBytes, options.limits, (record, error) => {
-    // the upstream's body failed after its headers went out, e.g. UND_ERR_BODY_TIMEOUT
-    const failure = classifyUpstreamError(error, options.fates, servername)
-    if (failure.code === 'INTERNAL_ERROR' || record.errorCode !== undefined) return // not the upstream's doing (e.g. the app went away)
-    record.errorCode = failure.code
-    logger.warn({ requestId: record.requestId, errorCode: failure.code, cause: causeCode(error) }, `the response was cut short: ${failure.message}`)
-  })
+  const { origin, failures } = options
+  const dispatcher = new MeteringDispatcher(options.dispatcher, options.maxBodyBytes, options.limits, failures.upstreamBody)
 
   // the plugin's published types fight fastify's generics; the options are checked at runtime
   await app.register(httpProxy as unknown as FastifyPluginAsync<Record<string, unknown>>, {
@@ -92,212 +66,11 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
       // before this answer is over: it must not run (RFC 9112 §9.6), its answer
       // could never be written. Said here, before the body can end.
       onResponse: (request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }) => {
-        const socket = request.raw.socket
-        if (reply.getHeader('connection') === 'close' && socket !== null) connectionOf(socket).closeAfter(request.exchange.seq)
+        const exchange = request.exchange
+        if (reply.getHeader('connection') === 'close') exchange.connection.closeAfter(exchange.seq)
         reply.send(res.stream)
       },
-      onError: (reply: FastifyReply, { error }: { error: Error }) => {
-        const record = reply.request.record
-        if (reply.raw.destroyed && !reply.raw.headersSent) {
-          // the application went away mid-request and undici's abort is the echo of
-          // that: the upstream is not to blame, and there is no one left to answer
-          logger.info({ requestId: record.requestId, cause: causeCode(error) }, 'the application closed the connection before the answer; the upstream request was abandoned')
-          return
-        }
-        const err = classifyUpstreamError(error, options.fates, servername)
-        // the application's own fault is in its access line, not a warning about the upstream
-        if (err.code !== 'BODY_TOO_LARGE' && err.code !== 'BAD_REQUEST') logger.warn({ requestId: record.requestId, errorCode: err.code, cause: causeCode(error) }, err.message)
-        answerError(reply, record, err)
-      }
+      onError: failures.upstream
     }
   })
-}
-
-type BodyFailure = (record: AccessRecord, error: Error) => void
-
-/** Hands each request to the pool, wrapped so that its record sees the exchange. */
-class MeteringDispatcher extends DelegatingDispatcher {
-  readonly #pool: Dispatcher
-  readonly #settings: MeterSettings
-
-  constructor (pool: Dispatcher, maxBodyBytes: number, limits: ForwardLimits, onBodyFailure: BodyFailure) {
-    super()
-    this.#pool = pool
-    this.#settings = {
-      maxBodyBytes,
-      limits,
-      onBodyFailure,
-      deadlines: new Deadlines(sweepPeriod(limits.queueMs, limits.clientBodyMs, limits.headersMs))
-    }
-  }
-
-  override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const exchange = exchangeOf(options.headers)
-    if (exchange === undefined) return this.#pool.dispatch(options, handler)
-    // a body read whole before forwarding (read-body.ts) goes as the bytes, not the spent stream
-    if (exchange.body !== undefined) options = { ...options, body: exchange.body }
-    const hasBody = options.body !== undefined && options.body !== null
-    return this.#pool.dispatch(options, new MeteredHandler(handler as LegacyHandler, exchange, hasBody, this.#settings) as unknown as Dispatcher.DispatchHandler)
-  }
-
-  protected override target (): Dispatcher {
-    return this.#pool
-  }
-}
-
-interface MeterSettings {
-  readonly maxBodyBytes: number
-  readonly limits: ForwardLimits
-  readonly onBodyFailure: BodyFailure
-  readonly deadlines: Deadlines
-}
-
-const enum Phase { Queued, Sending, Waiting, Answered, Done }
-
-/**
- * Counts the bytes each way as undici writes and reads them, times the
- * upstream's answer, aborts a streamed request body once it passes
- * MAX_BODY_BYTES (a declared Content-Length over it never gets this far), and
- * holds each phase to its deadline: waiting for a connection (UPSTREAM_BUSY,
- * never sent), the application's body going quiet (CLIENT_TIMEOUT), the
- * upstream's final headers even under a stream of 1xx answers
- * (UPSTREAM_TIMEOUT; undici's own timer restarts on each 1xx).
- */
-class MeteredHandler implements LegacyHandler {
-  readonly #inner: LegacyHandler
-  readonly #exchange: Exchange
-  readonly #record: AccessRecord
-  readonly #hasBody: boolean
-  readonly #settings: MeterSettings
-  readonly #sentAt = performance.now()
-  #abort: ((err?: Error) => void) | undefined
-  #phase = Phase.Queued
-  /** The request body was refused on its way (too large, malformed): it was never taken whole. */
-  #cut = false
-  deadline: number
-  prevTracked: HasDeadline | undefined = undefined
-  nextTracked: HasDeadline | undefined = undefined
-
-  constructor (inner: LegacyHandler, exchange: Exchange, hasBody: boolean, settings: MeterSettings) {
-    this.#inner = inner
-    this.#exchange = exchange
-    this.#record = exchange.record
-    this.#hasBody = hasBody
-    this.#settings = settings
-    this.deadline = this.#sentAt + settings.limits.queueMs
-    settings.deadlines.track(this)
-    exchange.onStop(this.#stop)
-  }
-
-  /** Ends the exchange from outside (its request body turned out to be malformed). */
-  readonly #stop = (err: SidecarRequestError): void => {
-    this.#cut = true
-    if (this.#phase === Phase.Queued) this.#dropQueued(err)
-    else if (this.#phase !== Phase.Done) this.#abort?.(err)
-  }
-
-  /** Never handed to a connection: answer now, and drop it when undici gets to it. */
-  #dropQueued (err: SidecarRequestError): void {
-    this.#finish()
-    this.#inner.onError?.(err)
-  }
-
-  expire (): void {
-    const { limits } = this.#settings
-    if (this.#phase === Phase.Queued) {
-      this.#dropQueued(new SidecarRequestError('UPSTREAM_BUSY',
-        `no upstream connection freed up within UPSTREAM_QUEUE_TIMEOUT_MS (${limits.queueMs} ms): all ${limits.connections} UPSTREAM_CONNECTIONS are busy; the request was not sent`))
-    } else if (this.#phase === Phase.Sending) {
-      this.#abort?.(new SidecarRequestError('CLIENT_TIMEOUT', `the request body sent nothing for CLIENT_BODY_TIMEOUT_MS (${limits.clientBodyMs} ms); the upstream request was aborted`))
-    } else if (this.#phase === Phase.Waiting) {
-      this.#abort?.(new SidecarRequestError('UPSTREAM_TIMEOUT', `timed out waiting for the upstream's response headers (UPSTREAM_TIMEOUT_MS, ${limits.headersMs} ms)`))
-    }
-  }
-
-  #finish (): void {
-    this.#phase = Phase.Done
-    this.#settings.deadlines.untrack(this)
-    this.#exchange.onStop(undefined)
-  }
-
-  onConnect (abort: (err?: Error) => void, context?: unknown): void {
-    if (this.#phase === Phase.Done) {
-      abort(new SidecarRequestError('UPSTREAM_BUSY', 'given up while waiting for a connection'))
-      return
-    }
-    this.#abort = abort
-    const { limits } = this.#settings
-    this.#phase = this.#hasBody ? Phase.Sending : Phase.Waiting
-    this.deadline = performance.now() + (this.#hasBody ? limits.clientBodyMs : limits.headersMs)
-    this.#inner.onConnect?.(abort, context)
-  }
-
-  onBodySent (chunk: Buffer): void {
-    const record = this.#record
-    // undici 7 passes the chunk written (its type declarations still say a size)
-    record.bytesIn += typeof chunk === 'number' ? chunk : chunk.length
-    if (record.bytesIn > this.#settings.maxBodyBytes) {
-      this.#cut = true
-      this.#abort?.(new SidecarRequestError('BODY_TOO_LARGE', `the request body is larger than MAX_BODY_BYTES (${this.#settings.maxBodyBytes})`))
-      return
-    }
-    if (this.#phase === Phase.Sending) this.deadline = performance.now() + this.#settings.limits.clientBodyMs
-    this.#inner.onBodySent?.(chunk)
-  }
-
-  onRequestSent (): void {
-    // the whole body went upstream within the limit: a request behind it may go on
-    if (!this.#cut) this.#exchange.bodyTaken()
-    if (this.#phase === Phase.Sending) {
-      this.#phase = Phase.Waiting
-      this.deadline = performance.now() + this.#settings.limits.headersMs
-    }
-    this.#inner.onRequestSent?.()
-  }
-
-  onResponseStarted (): void { this.#inner.onResponseStarted?.() }
-
-  onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    if (this.#phase === Phase.Done) return false
-    if (statusCode < 100 || statusCode > 599) {
-      // llhttp passes any three digits. Left to undici, a status under 100 trips its
-      // `assert(statusCode >= 100)`, whose message Node builds by reading the source
-      // line: from the bundle's one long line that stalls the process for seconds
-      // and yields no "statusCode" to classify, so it was answered 500. Refused here,
-      // before undici asserts or reply-from writes it, it is the upstream's fault.
-      // (onError, which the abort calls, ends the exchange's phase)
-      this.#abort?.(new SidecarRequestError('UPSTREAM_BAD_RESPONSE', `the upstream's answer is not valid HTTP: its status code is not between 100 and 599 (${statusCode})`))
-      return false
-    }
-    // 1xx answers come here too; the time that counts is to the final one
-    if (statusCode >= 200) {
-      // from here the body timeout is undici's (UPSTREAM_BODY_TIMEOUT_MS)
-      this.#settings.deadlines.untrack(this)
-      this.#phase = Phase.Answered
-      this.#record.upstreamMs = performance.now() - this.#sentAt
-    }
-    return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
-  }
-
-  onData (chunk: Buffer): boolean {
-    this.#record.bytesOut += chunk.length
-    return this.#inner.onData?.(chunk) ?? true
-  }
-
-  onComplete (trailers: Buffer[] | null): void {
-    this.#finish()
-    this.#inner.onComplete?.(trailers)
-  }
-
-  onError (err: Error): void {
-    const phase = this.#phase
-    this.#finish()
-    if (phase === Phase.Done) return // already answered (UPSTREAM_BUSY)
-    if (phase === Phase.Answered) this.#settings.onBodyFailure(this.#record, err)
-    this.#inner.onError?.(err)
-  }
-
-  onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown): void {
-    this.#inner.onUpgrade?.(statusCode, headers, socket)
-  }
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import { SidecarRequestError } from '../errors.js'
 import type { Admission } from './admit.js'
 import { type ConnectionRegistry, connectionOf, mayHaveUnreadBody } from './connection-state.js'
+import { closeIdleConnectionsGently } from './keep-alive.js'
 import type { RequestLifecycle } from './request-lifecycle.js'
 import { upstreamTarget } from './target.js'
 
@@ -17,14 +18,18 @@ export interface ListenerParts {
   readonly admission: Admission
   readonly connections: ConnectionRegistry
   readonly lifecycle: RequestLifecycle
+  /** CLIENT_KEEP_ALIVE_TIMEOUT_MS */
+  readonly keepAliveMs: number
 }
 
 /** Fastify's serverFactory for the proxy listener. */
-export function proxyServerFactory ({ admission, connections, lifecycle }: ListenerParts): (handler: RequestListener) => http.Server {
+export function proxyServerFactory ({ admission, connections, lifecycle, keepAliveMs }: ListenerParts): (handler: RequestListener) => http.Server {
   return (handler) => {
     // Host and Expect are checked by admission, so that their refusals come in
     // the sidecar's format (Node's own are a bare 400 and 417)
     const server = http.createServer({ requireHostHeader: false }, handler)
+    // (Fastify's own keepAliveTimeout applies only to a server it creates)
+    closeIdleConnectionsGently(server, keepAliveMs)
     server.on('checkExpectation', handler)
     server.on('connection', (socket: Socket) => { connections.add(socket) })
     // curl sends `Expect: 100-continue` for bodies over 1 MiB. Say "continue"
