@@ -26,6 +26,7 @@ export const METRICS = [
   { name: 'trulioo_sidecar_request_duration_seconds', type: 'histogram', labels: ['method'], help: 'Time from a request to the end of its response' },
   { name: 'trulioo_sidecar_upstream_duration_seconds', type: 'histogram', labels: ['method'], help: 'Time from forwarding a request to the upstream\'s response headers' },
   { name: 'trulioo_sidecar_errors_total', type: 'counter', labels: ['code'], help: 'Errors the sidecar itself answered, by code; every code is present from start-up' },
+  { name: 'trulioo_sidecar_answers_lost_total', type: 'counter', labels: [], help: 'POST and PATCH calls sent whole upstream whose application left before the answer: the answer was read to its end for the access line (answerLost), never abandoned' },
   { name: 'trulioo_sidecar_requests_in_flight', type: 'gauge', labels: [], help: 'Requests being served right now' },
   { name: 'trulioo_sidecar_upstream_open_connections', type: 'gauge', labels: [], help: 'TLS connections open to the upstream' },
   { name: 'trulioo_sidecar_client_certificate_expiration_timestamp_seconds', type: 'gauge', labels: ['serial'], help: 'Expiry of the client certificate in use, as seconds since the epoch; a rotation shows as a new serial' },
@@ -107,6 +108,7 @@ export class SidecarMetrics implements RecordObserver {
   readonly #upstreamDuration = new MethodHistogram()
   readonly #errors = new Map<string, number>(Object.keys(REQUEST_ERRORS).map((code) => [code, 0]))
   readonly #reloads = { success: 0, failure: 0 }
+  #answersLost = 0
   readonly #sources: MetricsSources
 
   constructor (sources: MetricsSources) {
@@ -122,6 +124,7 @@ export class SidecarMetrics implements RecordObserver {
     this.#duration.observe(method, durationMs / 1000)
     if (record.upstreamMs !== undefined) this.#upstreamDuration.observe(method, record.upstreamMs / 1000)
     if (record.errorCode !== undefined) this.#errors.set(record.errorCode, (this.#errors.get(record.errorCode) ?? 0) + 1)
+    if (record.answerLost) this.#answersLost++
   }
 
   /** The exposition text, in METRICS order. */
@@ -139,6 +142,7 @@ export class SidecarMetrics implements RecordObserver {
     out.histogram('trulioo_sidecar_upstream_duration_seconds', this.#upstreamDuration)
     out.family('trulioo_sidecar_errors_total')
     for (const [code, value] of this.#errors) out.sample('trulioo_sidecar_errors_total', { code }, value)
+    out.single('trulioo_sidecar_answers_lost_total', this.#answersLost)
     out.single('trulioo_sidecar_requests_in_flight', state.inFlight)
     out.single('trulioo_sidecar_upstream_open_connections', this.#sources.openConnections())
     const info = store.identity.info

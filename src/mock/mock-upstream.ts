@@ -313,6 +313,17 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(Number(arg) * 2) })
         res.write(patternBytes(0, Number(arg)))
         return
+      case 'late': {
+        // silence for `arg` ms, then headers and half the body, 300 ms, the rest: an
+        // answer that comes after the application may have gone, and takes a while
+        await new Promise((resolve) => setTimeout(resolve, Number(arg)))
+        const half = 1000
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(half * 2) })
+        res.write(patternBytes(0, half))
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        res.end(patternBytes(half, half))
+        return
+      }
       case 'pause': {
         // headers and half the body at once, then `arg` ms of silence, then the rest
         const half = 1000

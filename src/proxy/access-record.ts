@@ -25,6 +25,10 @@ export class AccessRecord {
   /** From handing the request to the upstream pool to the upstream's response headers. */
   upstreamMs: number | undefined = undefined
   incomplete = false
+  /** The application left after its POST or PATCH was sent whole; the answer was read for this record alone. */
+  answerLost = false
+  /** The upstream's final status, when an answer came (the line shows it for a lost answer). */
+  upstreamStatus: number | undefined = undefined
   written = false
 
   constructor (requestId: string, method: string, target: string, traceparent: string | undefined, startedAt = performance.now()) {
@@ -87,6 +91,8 @@ interface AccessLine {
   bytesOut: number
   errorCode: string | undefined
   incomplete: true | undefined
+  answerLost: true | undefined
+  upstreamStatus: number | undefined
   traceId: string | undefined
   spanId: string | undefined
 }
@@ -122,6 +128,8 @@ export class AccessLog {
         bytesOut: record.bytesOut,
         errorCode: record.errorCode,
         incomplete: record.incomplete ? true : undefined,
+        answerLost: record.answerLost ? true : undefined,
+        upstreamStatus: record.answerLost ? record.upstreamStatus : undefined,
         traceId: trace?.traceId,
         spanId: trace?.spanId
       }

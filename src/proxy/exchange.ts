@@ -26,6 +26,13 @@ export class Exchange {
   body: Buffer | undefined = undefined
   /** The application's connection closed before its answer was complete. */
   clientGone = false
+  /**
+   * A POST or PATCH sent whole upstream whose exchange has not ended: if the
+   * application leaves now, the answer is still read (metering.ts) and the
+   * record waits for it (request-lifecycle.ts).
+   */
+  upstreamHeld = false
+  #afterUpstream: (() => void) | undefined = undefined
   /** Told once the whole request body has been taken and judged (read whole, or sent upstream). */
   bodyTaken: () => void = noop
   /** How to end the part of the exchange running now (body read, upstream call); unset: answer directly. */
@@ -38,6 +45,21 @@ export class Exchange {
     this.connection = connection
     this.seq = seq
     this.#answer = answer
+  }
+
+  /** Runs `fn` once the upstream exchange has ended, at once when none is held. */
+  whenUpstreamDone (fn: () => void): void {
+    if (!this.upstreamHeld) fn()
+    else this.#afterUpstream = fn
+  }
+
+  /** The upstream exchange ended (answer complete, or failed). */
+  upstreamDone (): void {
+    this.upstreamHeld = false
+    const fn = this.#afterUpstream
+    if (fn === undefined) return
+    this.#afterUpstream = undefined
+    fn()
   }
 
   /** The stage running now says how to end it; `undefined` when it is over. */

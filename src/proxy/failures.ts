@@ -43,7 +43,10 @@ export class Failures {
     if (reply.raw.destroyed && !reply.raw.headersSent) {
       // the application went away mid-request and undici's abort is the echo of
       // that: the upstream is not to blame, and there is no one left to answer
-      this.#context.logger.info({ requestId: record.requestId, cause: causeCode(error) }, 'the application closed the connection before the answer; the upstream request was abandoned')
+      const seenThrough = record.answerLost || reply.request.exchange.upstreamHeld
+      this.#context.logger.info({ requestId: record.requestId, cause: causeCode(error) }, seenThrough
+        ? 'the application closed the connection before the answer; the call was sent whole, so its answer is read to its end for the record'
+        : 'the application closed the connection before the answer; the upstream request was abandoned')
       return
     }
     answerError(reply, record, this.#classify(error, record))
@@ -60,6 +63,11 @@ export class Failures {
 
   /** Fastify's error handler: its own errors, ours, and a malformed upstream body (a bad chunk size). */
   readonly framework = (error: Error & { statusCode?: number, code?: string }, request: FastifyRequest, reply: FastifyReply): void => {
+    if (reply.raw.destroyed && !reply.raw.headersSent) {
+      // the application has gone (an answer stream cut for want of a reader): nobody to answer
+      this.#context.logger.debug({ requestId: request.id, cause: causeCode(error) }, 'the application closed the connection before the answer')
+      return
+    }
     let err = asSidecarError(error, this.#context.maxBodyBytes)
     if (err.code === 'INTERNAL_ERROR') {
       const upstream = classifyUpstreamError(error, this.#context.fates)

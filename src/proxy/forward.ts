@@ -65,8 +65,15 @@ export async function registerForward (app: FastifyInstance, options: ForwardOpt
       // request body is all read. A request pipelined behind that body is read
       // before this answer is over: it must not run (RFC 9112 §9.6), its answer
       // could never be written. Said here, before the body can end.
-      onResponse: (request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream }) => {
+      onResponse: (request: FastifyRequest, reply: FastifyReply, res: { stream: NodeJS.ReadableStream & { destroy: () => void } }) => {
         const exchange = request.exchange
+        if (exchange.clientGone) {
+          // Nobody to answer. A POST or PATCH sent whole ran upstream: its answer is
+          // read to its end for the record (metering.ts), never abandoned midway.
+          if (exchange.upstreamHeld) res.stream.resume()
+          else res.stream.destroy()
+          return
+        }
         if (reply.getHeader('connection') === 'close') exchange.connection.closeAfter(exchange.seq)
         reply.send(res.stream)
       },

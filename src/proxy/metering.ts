@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import { SidecarRequestError } from '../errors.js'
+import { ClientGoneError, SidecarRequestError } from '../errors.js'
 import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
 import type { AccessRecord } from './access-record.js'
 import { Deadlines, type HasDeadline, sweepPeriod } from './deadlines.js'
@@ -76,6 +76,10 @@ class MeteredHandler implements LegacyHandler {
   readonly #sentAt = performance.now()
   #abort: ((err?: Error) => void) | undefined
   #phase = Phase.Queued
+  /** A POST or PATCH: once sent whole, its answer is seen through even when nobody waits for it. */
+  readonly #seenThrough: boolean
+  /** The application has gone and reply-from let go: the answer is read here, for the record only. */
+  #detached = false
   /** The request body was refused on its way (too large, malformed): it was never taken whole. */
   #cut = false
   deadline: number
@@ -86,6 +90,7 @@ class MeteredHandler implements LegacyHandler {
     this.#inner = inner
     this.#exchange = exchange
     this.#record = exchange.record
+    this.#seenThrough = exchange.req.method === 'POST' || exchange.req.method === 'PATCH'
     this.#hasBody = hasBody
     this.#settings = settings
     this.deadline = this.#sentAt + settings.limits.queueMs
@@ -122,6 +127,26 @@ class MeteredHandler implements LegacyHandler {
     this.#phase = Phase.Done
     this.#settings.deadlines.untrack(this)
     this.#exchange.onStop(undefined)
+    this.#exchange.upstreamDone()
+  }
+
+  /**
+   * The abort handed to reply-from's side. When the application has gone after
+   * its whole POST or PATCH was sent, the call is running upstream and will be
+   * billed: it is not abandoned. reply-from is let go (told the exchange ended),
+   * and the answer is read to its end here, so its outcome is recorded.
+   */
+  readonly #innerAbort = (err?: Error): void => {
+    const phase = this.#phase
+    if (this.#exchange.clientGone && this.#exchange.upstreamHeld && (phase === Phase.Waiting || phase === Phase.Answered)) {
+      if (this.#detached) return
+      this.#detached = true
+      this.#record.answerLost = true
+      const inner = this.#inner
+      queueMicrotask(() => { inner.onError?.(err ?? new ClientGoneError('the application closed the connection before the answer')) })
+      return
+    }
+    this.#abort?.(err)
   }
 
   onConnect (abort: (err?: Error) => void, context?: unknown): void {
@@ -133,7 +158,7 @@ class MeteredHandler implements LegacyHandler {
     const { limits } = this.#settings
     this.#phase = this.#hasBody ? Phase.Sending : Phase.Waiting
     this.deadline = performance.now() + (this.#hasBody ? limits.clientBodyMs : limits.headersMs)
-    this.#inner.onConnect?.(abort, context)
+    this.#inner.onConnect?.(this.#innerAbort, context)
   }
 
   onBodySent (chunk: Buffer): void {
@@ -152,6 +177,8 @@ class MeteredHandler implements LegacyHandler {
   onRequestSent (): void {
     // the whole body went upstream within the limit: a request behind it may go on
     if (!this.#cut) this.#exchange.bodyTaken()
+    // sent whole: from here the call may run upstream, and its answer is seen through
+    if (this.#seenThrough && !this.#cut && this.#phase !== Phase.Done) this.#exchange.upstreamHeld = true
     if (this.#phase === Phase.Sending) {
       this.#phase = Phase.Waiting
       this.deadline = performance.now() + this.#settings.limits.headersMs
@@ -179,24 +206,33 @@ class MeteredHandler implements LegacyHandler {
       this.#settings.deadlines.untrack(this)
       this.#phase = Phase.Answered
       this.#record.upstreamMs = performance.now() - this.#sentAt
+      this.#record.upstreamStatus = statusCode
     }
+    if (this.#detached) return true
     return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
   }
 
   onData (chunk: Buffer): boolean {
+    if (this.#detached) return true
     this.#record.bytesOut += chunk.length
     return this.#inner.onData?.(chunk) ?? true
   }
 
   onComplete (trailers: Buffer[] | null): void {
+    if (this.#exchange.clientGone && this.#exchange.upstreamHeld) this.#record.answerLost = true
     this.#finish()
-    this.#inner.onComplete?.(trailers)
+    if (!this.#detached) this.#inner.onComplete?.(trailers)
   }
 
   onError (err: Error): void {
     const phase = this.#phase
+    // the application had gone and the call was sent: its outcome is now unknown
+    if (this.#exchange.clientGone && this.#exchange.upstreamHeld) {
+      this.#record.answerLost = true
+      if (phase !== Phase.Done) this.#settings.onBodyFailure(this.#record, err)
+    }
     this.#finish()
-    if (phase === Phase.Done) return // already answered (UPSTREAM_BUSY)
+    if (phase === Phase.Done || this.#detached) return // already answered (UPSTREAM_BUSY), or nobody is listening
     if (phase === Phase.Answered) this.#settings.onBodyFailure(this.#record, err)
     this.#inner.onError?.(err)
   }

@@ -59,7 +59,7 @@ export interface ProxyAppOptions {
 export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyInstance> {
   const { config, store, pool, logger } = options
   const admission = new Admission({ maxBodyBytes: config.MAX_BODY_BYTES, proxyAuthToken: config.PROXY_AUTH_TOKEN }, options.readiness)
-  const lifecycle = new RequestLifecycle(options.accessLog, options.connections, options.state)
+  const lifecycle = new RequestLifecycle(options.accessLog, options.connections, options.state, logger)
   const failures = new Failures({ fates: pool.fates, servername: upstreamServername(config), maxBodyBytes: config.MAX_BODY_BYTES, logger })
   const answer = (reply: FastifyReply, err: SidecarRequestError): void => { answerError(reply, reply.request.record, err) }
   const app = Fastify({

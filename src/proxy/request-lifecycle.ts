@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
 import type { SidecarRequestError } from '../errors.js'
 import type { SidecarState } from '../state.js'
 import { type AccessLog, AccessRecord } from './access-record.js'
@@ -30,11 +31,13 @@ export class RequestLifecycle {
   readonly #accessLog: AccessLog
   readonly #connections: ConnectionRegistry
   readonly #state: SidecarState
+  readonly #logger: Logger
 
-  constructor (accessLog: AccessLog, connections: ConnectionRegistry, state: SidecarState) {
+  constructor (accessLog: AccessLog, connections: ConnectionRegistry, state: SidecarState, logger: Logger) {
     this.#accessLog = accessLog
     this.#connections = connections
     this.#state = state
+    this.#logger = logger
   }
 
   /**
@@ -62,10 +65,17 @@ export class RequestLifecycle {
     connection.current = exchange
     this.#state.inFlight++
     reply.raw.once('close', () => {
-      this.#state.inFlight--
       exchange.clientGone = !reply.raw.writableFinished
-      record.settle(reply.raw)
-      this.#accessLog.write(record)
+      if (exchange.clientGone && exchange.upstreamHeld) {
+        this.#logger.info({ requestId: record.requestId }, 'the application closed the connection before the answer; the call was sent whole, so its answer is read to its end for the record')
+      }
+      // A billable call sent whole is seen through when the application leaves:
+      // it stays in flight (shutdown waits for it) and its line waits for its outcome.
+      exchange.whenUpstreamDone(() => {
+        this.#state.inFlight--
+        record.settle(reply.raw)
+        this.#accessLog.write(record)
+      })
       if (connection.current === exchange) connection.current = undefined
       connection.bodyDone(exchange)
       connection.release()
