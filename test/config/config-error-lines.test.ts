@@ -5,26 +5,10 @@ import { EXIT_CONFIG } from '../../src/errors.js'
 import { exitOnStartupError } from '../../src/cli/fail.js'
 import { loadIdentity } from '../../src/identity/load-identity.js'
 import { pki } from '../helpers/harness.js'
+import { startupLine } from '../helpers/startup-line.js'
 
 // The same one-line report as the binary's (cli-config-errors.test.ts), for
 // more settings, in process: configuration, then identity, as `serve` does.
-function startupLine (env: Record<string, string>): { line: string, code: number } | undefined {
-  let written = ''
-  let code = -1
-  try {
-    loadIdentity(loadConfig({ envFile: false, env }))
-    return undefined
-  } catch (err) {
-    const write = process.stderr.write
-    process.stderr.write = ((chunk: string) => { written += chunk; return true }) as typeof process.stderr.write
-    try {
-      exitOnStartupError(err, ((c: number) => { code = c }) as (code: number) => never)
-    } finally {
-      process.stderr.write = write
-    }
-  }
-  return { line: written, code }
-}
 
 t.test('more bad settings, each one line naming the variable', async (t) => {
   const p = await pki()

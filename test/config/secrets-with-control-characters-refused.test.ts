@@ -4,6 +4,7 @@ import { exitOnStartupError } from '../../src/cli/fail.js'
 import { EXIT_CONFIG } from '../../src/errors.js'
 import { loadIdentity } from '../../src/identity/load-identity.js'
 import { pki } from '../helpers/harness.js'
+import { startupLine } from '../helpers/startup-line.js'
 import { emptyCwd, runCli } from '../helpers/spawn-cli.js'
 
 // A secret that goes into a header and holds a control character (a CR LF
@@ -12,24 +13,6 @@ import { emptyCwd, runCli } from '../helpers/spawn-cli.js'
 // key file holding `KEY\r\nX-Injected: yes` started, said ready, and every
 // api-key request was answered 500.
 
-/** The one line and exit code `serve` gives for `env`, in process; undefined when start-up succeeds. */
-function startupLine (env: Record<string, string>): { line: string, code: number } | undefined {
-  let written = ''
-  let code = -1
-  try {
-    loadIdentity(loadConfig({ envFile: false, env }))
-    return undefined
-  } catch (err) {
-    const write = process.stderr.write
-    process.stderr.write = ((chunk: string) => { written += chunk; return true }) as typeof process.stderr.write
-    try {
-      exitOnStartupError(err, ((c: number) => { code = c }) as (code: number) => never)
-    } finally {
-      process.stderr.write = write
-    }
-  }
-  return { line: written, code }
-}
 
 /** Each header secret, with what it needs beside it to start on its own. */
 const VARIABLES: ReadonlyArray<[string, Record<string, string>]> = [

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load-config.js'
 import { EXIT_CONFIG } from '../../src/errors.js'
 import { loadIdentity } from '../../src/identity/load-identity.js'
 import { pki } from '../helpers/harness.js'
+import { startupLine } from '../helpers/startup-line.js'
 import { emptyCwd, runCli } from '../helpers/spawn-cli.js'
 
 // A path may name anything. A FIFO with no writer would block open(2) and the
@@ -40,24 +41,6 @@ async function makeKinds (): Promise<Kind[]> {
   ]
 }
 
-/** `serve`'s start-up in process: configuration, then identity, then the one line. */
-function startupLine (env: Record<string, string>, envFile: string | false = false): { line: string, code: number } | undefined {
-  let written = ''
-  let code = -1
-  try {
-    loadIdentity(loadConfig({ envFile, env }))
-    return undefined
-  } catch (err) {
-    const write = process.stderr.write
-    process.stderr.write = ((chunk: string) => { written += chunk; return true }) as typeof process.stderr.write
-    try {
-      exitOnStartupError(err, ((c: number) => { code = c }) as (code: number) => never)
-    } finally {
-      process.stderr.write = write
-    }
-  }
-  return { line: written, code }
-}
 
 t.test('every file setting refuses a FIFO, a device, a directory and an oversized file', async (t) => {
   const p = await pki()
