@@ -12,7 +12,7 @@ import { upstreamOrigin, upstreamServername } from '../config/load-config.js'
 import { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import type { Readiness } from '../readiness.js'
-import type { SidecarState } from '../state.js'
+import type { Lifecycle } from '../lifecycle.js'
 import { classifyUpstreamError } from '../upstream/classify-error.js'
 import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import { type AccessLog, AccessRecord } from './access-record.js'
@@ -40,7 +40,7 @@ export interface ProxyAppOptions {
   store: IdentityStore
   pool: UpstreamPool
   readiness: Readiness
-  state: SidecarState
+  lifecycle: Lifecycle
   logger: Logger
   accessLog: AccessLog
   connections: ConnectionRegistry
@@ -62,7 +62,7 @@ export interface ProxyAppOptions {
  * Built without a process, so tests drive it.
  */
 export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyInstance> {
-  const { config, store, pool, state, logger, accessLog, connections } = options
+  const { config, store, pool, lifecycle, logger, accessLog, connections } = options
   const admission = new Admission({ maxBodyBytes: config.MAX_BODY_BYTES, proxyAuthToken: config.PROXY_AUTH_TOKEN }, options.readiness)
 
   /**
@@ -89,10 +89,10 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     if (!reply.raw.shouldKeepAlive) connection.closeAfter(exchange.seq)
     connection.open++
     connection.current = exchange
-    state.inFlight++
+    lifecycle.requestStarted()
     // 'close' fires however the exchange ends: answered, refused, cut short or abandoned
     reply.raw.once('close', () => {
-      state.inFlight--
+      lifecycle.requestEnded()
       exchange.clientGone = !reply.raw.writableFinished
       record.settle(reply.raw)
       accessLog.write(record)
@@ -266,7 +266,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     },
     dispatcher: options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher, options.tokens),
     fates: pool.fates,
-    draining: () => state.draining,
+    draining: () => lifecycle.draining,
     logger
   })
   return app

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { FakeClock } from '../../helpers/fake-clock.js'
 import { call, client, freePort, pki, startMock, startProxy } from '../../helpers/harness.js'
 
 t.test('a certificate expiring within CERT_EXPIRY_WARN_DAYS is warned about at start-up', async (t) => {
@@ -21,12 +22,12 @@ t.test('a certificate expiring within CERT_EXPIRY_WARN_DAYS is warned about at s
 t.test('readiness fails and requests get NOT_READY once the certificate has expired', async (t) => {
   const mock = await startMock(t)
   // the sidecar's clock is the test's: it moves past notAfter without waiting for it
-  let clock = Date.now()
-  const { url, sidecar } = await startProxy(t, mock, { ADMIN_PORT: String(await freePort()) }, { now: () => clock })
+  const clock = new FakeClock(Date.now())
+  const { url, sidecar } = await startProxy(t, mock, { ADMIN_PORT: String(await freePort()) }, { clock })
   const http = client(t)
   t.equal((await call(http, `${sidecar.adminUrl as string}/readyz`)).status, 200, 'ready while valid')
   t.equal((await call(http, `${url}/connection/v1/testauthentication`)).status, 200, 'requests pass while valid')
-  clock = sidecar.store.identity.info.notAfter.getTime() + 1_000
+  await clock.advance(sidecar.store.identity.info.notAfter.getTime() + 1_000 - clock.now())
   const after = await call(http, `${sidecar.adminUrl as string}/readyz`)
   t.equal(after.status, 503)
   t.match(after.json().checks.find((c: { name: string }) => c.name === 'certificate_valid'), { ok: false, detail: /expired/ })
