@@ -99,8 +99,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   if (egress !== undefined) logger.info({ egressProxy: egress.proxy.shown, from: egress.proxy.variable }, `calls to ${origin.host} go through the egress proxy ${egress.proxy.shown}`)
   warnAboutExpiry(store, config, logger, clock)
   store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, config, logger, clock) })
-  const daily = setInterval(() => { warnAboutExpiry(store, config, logger, clock) }, DAY_MS)
-  daily.unref()
+  const daily = repeat(clock, DAY_MS, () => { warnAboutExpiry(store, config, logger, clock) })
 
   if (config.LISTEN_SOCKET === undefined && !isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
     logger.warn({ host: config.LISTEN_HOST }, 'the proxy listens beyond loopback without PROXY_AUTH_TOKEN: anything that reaches this port can call Trulioo with these credentials')
@@ -124,7 +123,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     }
     adminUrl = admin === undefined ? undefined : await listen(admin, 'ADMIN_PORT', config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
   } catch (err) {
-    clearInterval(daily)
+    daily.stop()
     store.close()
     await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy(), closeTokens()])
     socket?.remove()
@@ -159,7 +158,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
         // idle keep-alive sockets and half-sent heads must not hold the drain
         connections.closeIdle()
         watcher?.close()
-        clearInterval(daily)
+        daily.stop()
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
         await proxy.close()
         socket?.remove()
@@ -210,6 +209,19 @@ function tokenStoreFor (config: Config, store: IdentityStore, routes: AuthRoutes
       await Promise.allSettled([client.destroy(), ...[...retired].map(async (c) => await c.destroy())])
     }
   }
+}
+
+/** Runs `fn` every `ms` on `clock` until stopped (a Clock has no setInterval). */
+function repeat (clock: Clock, ms: number, fn: () => void): { stop: () => void } {
+  let timer: unknown
+  let stopped = false
+  const run = (): void => {
+    if (stopped) return
+    fn()
+    timer = clock.setTimeout(run, ms)
+  }
+  timer = clock.setTimeout(run, ms)
+  return { stop: () => { stopped = true; clock.clearTimeout(timer) } }
 }
 
 async function listen (app: FastifyInstance, variable: string, host: string, port: number, name: string): Promise<string> {

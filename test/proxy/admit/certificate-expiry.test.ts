@@ -36,3 +36,25 @@ t.test('readiness fails and requests get NOT_READY once the certificate has expi
   t.equal(refused.headers['x-sidecar-error'], 'NOT_READY')
   t.equal(mock.requests.filter((r) => r.path === '/connection/v1/testauthentication').length, 1, 'the refused request never reached the upstream')
 })
+
+t.test('the expiry warning comes again each day on the sidecar\'s clock, and counts down with it', async (t) => {
+  const p = await pki()
+  const clock = new FakeClock(Date.now())
+  const soon = await p.issueClient({ notAfter: new Date(clock.now() + 10 * 86_400_000 + 3_600_000) })
+  const mock = await startMock(t)
+  const { logs, sidecar } = await startProxy(t, mock, {
+    TLS_CERT_FILE: p.write('countdown.pem', soon.certPem, 0o644), TLS_KEY_FILE: p.write('countdown.key', soon.keyPem),
+    CERT_EXPIRY_WARN_DAYS: '5', CERT_WATCH: 'false', ADMIN_PORT: String(await freePort())
+  }, { clock })
+  const warnings = (): unknown[] => logs.lines.filter((l) => l.level === 'warn' && /expires in/.test(String(l.msg))).map((l) => l.daysLeft)
+  t.same(warnings(), [], 'ten days left: outside the window')
+  await clock.advance(5 * 86_400_000)
+  t.same(warnings(), [], 'five days left: still outside')
+  await clock.advance(86_400_000)
+  t.same(warnings(), [4], 'the daily check warns once four days are left')
+  await clock.advance(86_400_000)
+  t.same(warnings(), [4, 3])
+  const status = (await call(client(t), `${sidecar.adminUrl as string}/status`)).json()
+  t.equal(status.certificate.daysLeft, 3, '/status counts on the same clock')
+  t.equal(status.uptimeSeconds, 7 * 86_400, 'and so does its uptime')
+})
