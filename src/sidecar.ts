@@ -82,7 +82,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const warn = (message: string): void => { logger.warn(message) }
   // a reload reads the identity and secret files again; other settings stay as the proxy was built
   const clock = options.clock ?? SYSTEM_CLOCK
-  const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(clock.now()) })
+  const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, clock })
   const origin = upstreamOrigin(config)
   // the credentials are read from the store at each new tunnel: a reload of EGRESS_PROXY_AUTH_FILE applies at once
   const egress = egressFor(config, upstreamTarget(config), () => store.credentials.egressProxyAuthorization)
