@@ -6,6 +6,7 @@ import { type AuthRoutes, describeRoutes, resolveAuthRoutes } from './auth/auth-
 import { type ClientCredentials, TokenClient } from './auth/token-client.js'
 import { TokenStore, type TokenStoreOptions } from './auth/token-store.js'
 import { SidecarMetrics } from './admin/metrics.js'
+import { type Clock, SYSTEM_CLOCK } from './clock.js'
 import { ConnectionRegistry } from './proxy/connection-state.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
 import { upstreamTarget } from './config/egress-proxy.js'
@@ -18,7 +19,7 @@ import type { Watcher } from './identity/watch-files.js'
 import { AccessLog } from './proxy/access-record.js'
 import { buildProxyApp } from './proxy/proxy-app.js'
 import { Readiness } from './readiness.js'
-import { SidecarState } from './state.js'
+import { Lifecycle, type LifecycleFacts } from './lifecycle.js'
 import { type ListeningSocket, listenOnSocket, parseSocketMode } from './unix-socket.js'
 import { runStartupCheck } from './startup-check.js'
 import { egressFor } from './upstream/connect-tunnel.js'
@@ -29,9 +30,12 @@ export interface StartOptions extends LoadConfigOptions {
   logger: Logger
   /** An already loaded configuration; otherwise it is read from env / .env. */
   config?: Config
-  /** The clock, in ms since the epoch: tests move it past a certificate's expiry. */
-  now?: () => number
-  /** The token store's clock (which also times each token call's TOKEN_TIMEOUT_MS), backoff and lifetime floor (tests make them short or move time by hand). */
+  /**
+   * The one clock every part reads (identity validity, tokens, readiness,
+   * backoffs, socket history, /status): tests move it instead of waiting.
+   */
+  clock?: Clock
+  /** The token store's backoff and lifetime floor (tests make them short); its clock is `clock` unless given here. */
   tokens?: Omit<TokenStoreOptions, 'log'>
 }
 
@@ -39,7 +43,8 @@ export interface Sidecar {
   readonly config: Config
   readonly store: IdentityStore
   readonly pool: UpstreamPool
-  readonly state: SidecarState
+  /** In flight, draining, start-up check: read-only (the lifecycle is their one writer). */
+  readonly lifecycle: LifecycleFacts
   readonly readiness: Readiness
   readonly metrics: SidecarMetrics
   /** The route table in force (AUTH_ROUTES or the default). */
@@ -76,26 +81,25 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const config = options.config ?? loadConfig(loadOptions)
   const warn = (warning: ConfigError): void => { logger.warn({ code: warning.code }, warning.toLine()) }
   // a reload reads the identity and secret files again; other settings stay as the proxy was built
-  const now = options.now ?? Date.now
-  const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, now: () => new Date(now()) })
+  const clock = options.clock ?? SYSTEM_CLOCK
+  const store = new IdentityStore(config, { reloadConfig: () => rereadSecretFiles(config), warn, clock })
   const origin = upstreamOrigin(config)
   // the credentials are read from the store at each new tunnel: a reload of EGRESS_PROXY_AUTH_FILE applies at once
   const egress = egressFor(config, upstreamTarget(config), () => store.credentials.egressProxyAuthorization)
-  const pool = new UpstreamPool(config, store.identity, egress)
+  const pool = new UpstreamPool(config, store.identity, egress, clock)
   store.on('identity', (identity: Identity) => { pool.use(identity) })
   const routes = resolveAuthRoutes(config)
-  const { tokens, closeTokens } = tokenStoreFor(config, store, routes, logger, options.tokens)
-  const state = new SidecarState()
-  const readiness = new Readiness(store, state, now, tokens)
-  const metrics = new SidecarMetrics({ store, state, readiness, openConnections: () => pool.openConnections, version: version(), tokens })
+  const { tokens, closeTokens } = tokenStoreFor(config, store, routes, logger, { clock, ...options.tokens })
+  const lifecycle = new Lifecycle(clock)
+  const readiness = new Readiness(store, lifecycle.facts, clock, tokens)
+  const metrics = new SidecarMetrics({ store, lifecycle: lifecycle.facts, readiness, openConnections: () => pool.openConnections, version: version(), tokens })
   logger.info({ routes: describeRoutes(routes), fromDefault: routes.fromDefault }, 'auth routes')
 
-  logIdentity(store, config, logger)
+  logIdentity(store, config, logger, clock)
   if (egress !== undefined) logger.info({ egressProxy: egress.proxy.shown, from: egress.proxy.variable }, `calls to ${origin.host} go through the egress proxy ${egress.proxy.shown}`)
-  warnAboutExpiry(store, config, logger)
-  store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, config, logger) })
-  const daily = setInterval(() => { warnAboutExpiry(store, config, logger) }, DAY_MS)
-  daily.unref()
+  warnAboutExpiry(store, config, logger, clock)
+  store.on('reload', (outcome: { ok: boolean }) => { if (outcome.ok) warnAboutExpiry(store, config, logger, clock) })
+  const daily = repeat(clock, DAY_MS, () => { warnAboutExpiry(store, config, logger, clock) })
 
   if (config.LISTEN_SOCKET === undefined && !isLoopbackHost(config.LISTEN_HOST) && config.PROXY_AUTH_TOKEN === undefined) {
     logger.warn({ host: config.LISTEN_HOST }, 'the proxy listens beyond loopback without PROXY_AUTH_TOKEN: anything that reaches this port can call Trulioo with these credentials')
@@ -103,9 +107,9 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
 
   // the access line needs no redaction: its fields are fixed and hold no secret (access-record.ts)
   const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics)
-  const connections = new ConnectionRegistry()
-  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog, connections, routes, tokens })
-  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version(), routes, tokens })
+  const connections = new ConnectionRegistry(() => lifecycle.draining)
+  const proxy = await buildProxyApp({ config, store, pool, readiness, lifecycle, logger, accessLog, connections, routes, tokens })
+  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, lifecycle: lifecycle.facts, clock, readiness, metrics, logger, version: version(), routes, tokens })
   let proxyUrl: string
   let adminUrl: string | undefined
   let socket: ListeningSocket | undefined
@@ -119,7 +123,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     }
     adminUrl = admin === undefined ? undefined : await listen(admin, 'ADMIN_PORT', config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
   } catch (err) {
-    clearInterval(daily)
+    daily.stop()
     store.close()
     await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy(), closeTokens()])
     socket?.remove()
@@ -128,10 +132,10 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
 
   // readiness waits for a token per scope; requests arriving meanwhile join the fetch
   tokens?.start()
-  const watcher: Watcher | undefined = config.CERT_WATCH ? reloadOnChange(store, logger) : undefined
+  const watcher: Watcher | undefined = config.CERT_WATCH ? reloadOnChange(store, logger, { clock }) : undefined
   if (config.STARTUP_CHECK) {
-    state.startupCheckPassed = false
-    void runStartupCheck(store, pool, config, state, logger)
+    lifecycle.startupCheckRequired()
+    void runStartupCheck(store, pool, config, lifecycle, logger, clock)
   }
 
   let closing: Promise<void> | undefined
@@ -139,7 +143,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     config,
     store,
     pool,
-    state,
+    lifecycle: lifecycle.facts,
     readiness,
     metrics,
     routes,
@@ -150,11 +154,11 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     adminUrl,
     close () {
       closing ??= (async () => {
-        state.draining = true
+        lifecycle.drain()
         // idle keep-alive sockets and half-sent heads must not hold the drain
         connections.closeIdle()
         watcher?.close()
-        clearInterval(daily)
+        daily.stop()
         // Fastify's close waits for requests in flight and closes idle keep-alive sockets.
         await proxy.close()
         socket?.remove()
@@ -207,6 +211,19 @@ function tokenStoreFor (config: Config, store: IdentityStore, routes: AuthRoutes
   }
 }
 
+/** Runs `fn` every `ms` on `clock` until stopped (a Clock has no setInterval). */
+function repeat (clock: Clock, ms: number, fn: () => void): { stop: () => void } {
+  let timer: unknown
+  let stopped = false
+  const run = (): void => {
+    if (stopped) return
+    fn()
+    timer = clock.setTimeout(run, ms)
+  }
+  timer = clock.setTimeout(run, ms)
+  return { stop: () => { stopped = true; clock.clearTimeout(timer) } }
+}
+
 async function listen (app: FastifyInstance, variable: string, host: string, port: number, name: string): Promise<string> {
   try {
     await app.listen({ host, port, listenTextResolver: (address) => `${name} listening on ${address}` })
@@ -218,22 +235,22 @@ async function listen (app: FastifyInstance, variable: string, host: string, por
   return `http://${shown}:${address.port}`
 }
 
-function logIdentity (store: IdentityStore, config: Config, logger: Logger): void {
+function logIdentity (store: IdentityStore, config: Config, logger: Logger, clock: Clock): void {
   const info = store.identity.info
   logger.info({
     subject: info.subject,
     issuer: info.issuer,
     serialNumber: info.serialNumber,
     notAfter: info.notAfter.toISOString(),
-    daysLeft: daysLeft(info),
+    daysLeft: daysLeft(info, new Date(clock.now())),
     upstream: config.UPSTREAM_URL,
     credentials: store.authorization === undefined ? 'pass-through' : 'injected'
   }, 'client identity loaded')
 }
 
-export function warnAboutExpiry (store: IdentityStore, config: Config, logger: Logger): void {
+export function warnAboutExpiry (store: IdentityStore, config: Config, logger: Logger, clock: Clock = SYSTEM_CLOCK): void {
   const info = store.identity.info
-  const left = daysLeft(info)
+  const left = daysLeft(info, new Date(clock.now()))
   if (left < config.CERT_EXPIRY_WARN_DAYS) {
     logger.warn({ notAfter: info.notAfter.toISOString(), daysLeft: left, serialNumber: info.serialNumber },
       `the client certificate expires in ${left} days: request a new one from the Trulioo portal`)

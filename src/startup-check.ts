@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import type { Clock } from './clock.js'
 import type { Config } from './config/schema.js'
 import type { IdentityStore } from './identity/identity-store.js'
-import type { SidecarState } from './state.js'
+import type { Lifecycle } from './lifecycle.js'
 import { testAuthentication } from './upstream/test-authentication.js'
 import type { UpstreamPool } from './upstream/upstream-pool.js'
 
@@ -14,7 +14,7 @@ const MAX_DELAY_MS = 30_000
  * sidecar not ready meanwhile, and says each time who refused: the TLS layer
  * (certificate) or NAPI (credentials). A reload makes it try again at once.
  */
-export async function runStartupCheck (store: IdentityStore, pool: UpstreamPool, config: Config, state: SidecarState, logger: Logger): Promise<void> {
+export async function runStartupCheck (store: IdentityStore, pool: UpstreamPool, config: Config, lifecycle: Lifecycle, logger: Logger, clock: Clock): Promise<void> {
   let delay = FIRST_DELAY_MS
   // a reload during a test call must not be lost: remember it, and cut a sleep short
   let reloaded = false
@@ -22,25 +22,26 @@ export async function runStartupCheck (store: IdentityStore, pool: UpstreamPool,
   const onReload = (): void => { reloaded = true; wake?.() }
   store.on('reload', onReload)
   try {
-    while (!state.draining) {
+    while (!lifecycle.draining) {
       reloaded = false
       const result = await testAuthentication(pool, config, store.authorization, Math.min(config.UPSTREAM_TIMEOUT_MS, 15_000))
-      if (state.draining) return
+      if (lifecycle.draining) return
       if (result.ok) {
-        state.startupCheckPassed = true
-        state.startupCheckDetail = undefined
+        lifecycle.startupCheckSucceeded()
         logger.info('start-up check passed: the certificate and the credentials were accepted')
         return
       }
-      state.startupCheckDetail = result.detail
+      lifecycle.startupCheckFailed(result.detail)
       const who = result.refused === 'certificate'
         ? 'the client certificate was refused'
         : result.refused === 'credentials' ? 'the credentials were refused' : result.refused === 'egress-proxy' ? 'the egress proxy failed' : 'the upstream did not answer as expected'
       logger.error({ refused: result.refused, retryInMs: delay }, `start-up check failed: ${who}: ${result.detail}`)
       if (reloaded) continue
-      const controller = new AbortController()
-      wake = () => { controller.abort() }
-      await sleep(delay, undefined, { signal: controller.signal, ref: false }).catch(() => {})
+      // the backoff is on the injected clock: a test moves it instead of waiting
+      await new Promise<void>((resolve) => {
+        const timer = clock.setTimeout(() => { resolve() }, delay)
+        wake = () => { clock.clearTimeout(timer); resolve() }
+      })
       wake = undefined
       delay = Math.min(delay * 2, MAX_DELAY_MS)
     }

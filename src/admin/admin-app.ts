@@ -7,14 +7,16 @@ import type { Config } from '../config/schema.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import { daysLeft } from '../identity/load-identity.js'
 import type { Readiness } from '../readiness.js'
-import type { SidecarState } from '../state.js'
+import type { Clock } from '../clock.js'
+import type { LifecycleFacts } from '../lifecycle.js'
 import type { SidecarMetrics } from './metrics.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 
 export interface AdminAppOptions {
   config: Readonly<Config>
   store: IdentityStore
-  state: SidecarState
+  lifecycle: LifecycleFacts
+  clock: Pick<Clock, 'now'>
   readiness: Readiness
   metrics: SidecarMetrics
   logger: Logger
@@ -29,7 +31,7 @@ export interface AdminAppOptions {
  * Nothing here ever shows a secret or key material.
  */
 export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
-  const { config, store, state, readiness, metrics } = options
+  const { config, store, lifecycle, clock, readiness, metrics } = options
   const app = Fastify({
     loggerInstance: options.logger.child({ listener: 'admin' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -75,13 +77,13 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
         fingerprintSha256: info.fingerprint256,
         notBefore: info.notBefore.toISOString(),
         notAfter: info.notAfter.toISOString(),
-        daysLeft: daysLeft(info),
+        daysLeft: daysLeft(info, new Date(clock.now())),
         source: info.source,
         loadedAt: loadedAt.toISOString()
       },
-      uptimeSeconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000),
-      draining: state.draining,
-      inFlight: state.inFlight,
+      uptimeSeconds: Math.round(lifecycle.uptimeMs / 1000),
+      draining: lifecycle.draining,
+      inFlight: lifecycle.inFlight,
       lastReload: last === undefined
         ? null
         : { at: last.at.toISOString(), outcome: last.ok ? 'success' : 'failure', ...(last.error === undefined ? {} : { error: last.error }) }

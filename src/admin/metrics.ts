@@ -5,7 +5,7 @@ import type { IdentityStore, ReloadOutcome } from '../identity/identity-store.js
 import type { AccessRecord, RecordObserver } from '../proxy/access-record.js'
 import { ALLOWED_METHODS } from '../proxy/admit.js'
 import type { Readiness } from '../readiness.js'
-import type { SidecarState } from '../state.js'
+import type { LifecycleFacts } from '../lifecycle.js'
 
 export const METRIC_PREFIX = 'trulioo_sidecar_'
 
@@ -88,7 +88,7 @@ class MethodHistogram {
 
 export interface MetricsSources {
   store: IdentityStore
-  state: SidecarState
+  lifecycle: LifecycleFacts
   readiness: Readiness
   openConnections: () => number
   version: string
@@ -129,7 +129,7 @@ export class SidecarMetrics implements RecordObserver {
 
   /** The exposition text, in METRICS order. */
   render (): string {
-    const { store, state, readiness, version } = this.#sources
+    const { store, lifecycle, readiness, version } = this.#sources
     const out = new Exposition()
     out.family('trulioo_sidecar_requests_total')
     for (let m = 0; m < METHODS.length; m++) {
@@ -143,7 +143,7 @@ export class SidecarMetrics implements RecordObserver {
     out.family('trulioo_sidecar_errors_total')
     for (const [code, value] of this.#errors) out.sample('trulioo_sidecar_errors_total', { code }, value)
     out.single('trulioo_sidecar_answers_lost_total', this.#answersLost)
-    out.single('trulioo_sidecar_requests_in_flight', state.inFlight)
+    out.single('trulioo_sidecar_requests_in_flight', lifecycle.inFlight)
     out.single('trulioo_sidecar_upstream_open_connections', this.#sources.openConnections())
     const info = store.identity.info
     out.family('trulioo_sidecar_client_certificate_expiration_timestamp_seconds')

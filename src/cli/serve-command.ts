@@ -49,9 +49,9 @@ export function installSignalHandlers (sidecar: Sidecar, logger: Logger): void {
     }
     stopping = true
     const grace = sidecar.config.SHUTDOWN_GRACE_MS
-    logger.info({ signal, graceMs: grace, inFlight: sidecar.state.inFlight }, 'shutting down: draining requests in flight')
+    logger.info({ signal, graceMs: grace, inFlight: sidecar.lifecycle.inFlight }, 'shutting down: draining requests in flight')
     const timer = setTimeout(() => {
-      logger.error({ inFlight: sidecar.state.inFlight }, 'grace period over: exiting with requests still in flight')
+      logger.error({ inFlight: sidecar.lifecycle.inFlight }, 'grace period over: exiting with requests still in flight')
       process.exit(1)
     }, grace)
     timer.unref()

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { type Clock, SYSTEM_CLOCK } from '../clock.js'
 import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors } from '../errors.js'
 import { egressProxyAuthorization } from '../config/egress-proxy.js'
@@ -20,7 +21,8 @@ export interface IdentityStoreOptions {
   reloadConfig?: () => Config
   /** Non-fatal findings of a load, such as a key file others can read. */
   warn?: (warning: ConfigError) => void
-  now?: () => Date
+  /** Validity is judged and reloads are stamped on it (the sidecar's one clock). */
+  clock?: Pick<Clock, 'now'>
 }
 
 /** What the sidecar injects upstream, built once per load. */
@@ -76,7 +78,7 @@ export class IdentityStore extends EventEmitter {
    * and only if, all of it is valid. Never throws.
    */
   reload (): ReloadOutcome {
-    const at = this.#options.now?.() ?? new Date()
+    const at = new Date((this.#options.clock ?? SYSTEM_CLOCK).now())
     if (this.#closed) {
       // a pool built now would never be closed
       return { at, ok: false, error: 'the sidecar is shutting down: no reload' }
@@ -101,8 +103,8 @@ export class IdentityStore extends EventEmitter {
   }
 
   #load (config: Config): Loaded {
-    const now = this.#options.now?.()
-    const identity = loadIdentity(config, { ...(now === undefined ? {} : { now }), ...(this.#options.warn === undefined ? {} : { warn: this.#options.warn }) })
+    const now = new Date((this.#options.clock ?? SYSTEM_CLOCK).now())
+    const identity = loadIdentity(config, { now, ...(this.#options.warn === undefined ? {} : { warn: this.#options.warn }) })
     const oauthClient = config.TRULIOO_CLIENT_ID === undefined || config.TRULIOO_CLIENT_SECRET === undefined
       ? undefined
       : Object.freeze({ id: config.TRULIOO_CLIENT_ID, secret: config.TRULIOO_CLIENT_SECRET })

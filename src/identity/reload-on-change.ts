@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { type Clock, SYSTEM_CLOCK } from '../clock.js'
 import type { IdentityStore } from './identity-store.js'
 import { contentDigest, type Watcher, watchFiles } from './watch-files.js'
 
@@ -16,6 +17,8 @@ export interface ReloadOnChangeOptions {
   digestCheckMs?: number
   /** False: no file-system events at all, only the periodic check (for tests of a missed event). */
   fileEvents?: boolean
+  /** The backoff and the periodic check run on it (tests move it instead of waiting). */
+  clock?: Clock
 }
 
 /**
@@ -31,11 +34,12 @@ export function reloadOnChange (store: IdentityStore, logger: Logger, options: R
   const most = options.retryMaxMs ?? RETRY_MAX_MS
   const paths = store.files
   let lastSeen = contentDigest(paths)
+  const clock = options.clock ?? SYSTEM_CLOCK
   let retryIn = first
-  let retry: NodeJS.Timeout | undefined
+  let retry: unknown
 
   const attempt = (why: string): void => {
-    clearTimeout(retry)
+    clock.clearTimeout(retry)
     const outcome = store.reload()
     if (outcome.ok) {
       retryIn = first
@@ -43,8 +47,7 @@ export function reloadOnChange (store: IdentityStore, logger: Logger, options: R
       return
     }
     logger.error({ reason: outcome.error, retryInMs: retryIn }, `${why} but the reload failed; the previous identity keeps serving`)
-    retry = setTimeout(() => { attempt('retrying a failed reload') }, retryIn)
-    retry.unref()
+    retry = clock.setTimeout(() => { attempt('retrying a failed reload') }, retryIn)
     retryIn = Math.min(retryIn * 2, most)
   }
 
@@ -62,13 +65,21 @@ export function reloadOnChange (store: IdentityStore, logger: Logger, options: R
     })
   // File-system events can be missed (an overlay or network file system, a
   // watcher that errored, inotify limits): compare the digest now and then too.
-  const periodic = setInterval(() => { changed('files changed (periodic check)') }, options.digestCheckMs ?? DIGEST_CHECK_MS)
-  periodic.unref()
+  const every = options.digestCheckMs ?? DIGEST_CHECK_MS
+  let closed = false
+  let periodic: unknown
+  const check = (): void => {
+    if (closed) return
+    changed('files changed (periodic check)')
+    periodic = clock.setTimeout(check, every)
+  }
+  periodic = clock.setTimeout(check, every)
 
   return {
     close () {
-      clearTimeout(retry)
-      clearInterval(periodic)
+      closed = true
+      clock.clearTimeout(retry)
+      clock.clearTimeout(periodic)
       watcher?.close()
     }
   }

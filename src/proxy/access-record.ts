@@ -31,6 +31,9 @@ export class AccessRecord {
   upstreamStatus: number | undefined = undefined
   written = false
 
+  // Durations (this, upstreamMs, the deadlines) stay on performance.now(), not
+  // the injected Clock: they measure one request's elapsed time, a monotonic
+  // interval, not a fact about the process that a test moves or /status shows.
   constructor (requestId: string, method: string, target: string, traceparent: string | undefined, startedAt = performance.now()) {
     this.requestId = requestId
     this.method = method

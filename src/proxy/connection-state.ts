@@ -100,11 +100,16 @@ export function connectionOf (socket: Socket): ConnectionState {
  */
 export class ConnectionRegistry {
   readonly #sockets = new Set<Socket>()
-  #draining = false
+  /** The lifecycle's one draining fact, read, never held here. */
+  readonly #isDraining: () => boolean
+
+  constructor (draining: () => boolean) {
+    this.#isDraining = draining
+  }
 
   /** For the listener's 'connection' event. */
   add (socket: Socket): void {
-    if (this.#draining) {
+    if (this.#isDraining()) {
       socket.destroy()
       return
     }
@@ -114,12 +119,11 @@ export class ConnectionRegistry {
 
   /** One answer on `socket` closed; while draining, an idle connection ends. */
   released (socket: Socket | null, state: ConnectionState): void {
-    if (this.#draining && state.open === 0 && socket !== null && !socket.destroyed) socket.end(() => { socket.destroy() })
+    if (this.#isDraining() && state.open === 0 && socket !== null && !socket.destroyed) socket.end(() => { socket.destroy() })
   }
 
-  /** Closes every connection that is not serving a request, now and from now on. */
+  /** Closes every connection that is not serving a request; call it once draining has begun (new ones are refused from then on). */
   closeIdle (): void {
-    this.#draining = true
     for (const socket of this.#sockets) if ((states.get(socket)?.open ?? 0) === 0) socket.destroy()
   }
 }

@@ -10,7 +10,7 @@ import type { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 import type { Readiness } from '../readiness.js'
-import type { SidecarState } from '../state.js'
+import type { Lifecycle } from '../lifecycle.js'
 import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import type { AccessLog, AccessRecord } from './access-record.js'
 import { Admission } from './admit.js'
@@ -31,7 +31,7 @@ export interface ProxyAppOptions {
   store: IdentityStore
   pool: UpstreamPool
   readiness: Readiness
-  state: SidecarState
+  lifecycle: Lifecycle
   logger: Logger
   accessLog: AccessLog
   connections: ConnectionRegistry
@@ -59,19 +59,19 @@ export interface ProxyAppOptions {
 export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyInstance> {
   const { config, store, pool, logger } = options
   const admission = new Admission({ maxBodyBytes: config.MAX_BODY_BYTES, proxyAuthToken: config.PROXY_AUTH_TOKEN }, options.readiness)
-  const lifecycle = new RequestLifecycle(options.accessLog, options.connections, options.state, logger)
+  const requests = new RequestLifecycle(options.accessLog, options.connections, options.lifecycle, logger)
   const failures = new Failures({ fates: pool.fates, servername: upstreamServername(config), maxBodyBytes: config.MAX_BODY_BYTES, logger })
   const answer = (reply: FastifyReply, err: SidecarRequestError): void => { answerError(reply, reply.request.record, err) }
   const app = Fastify({
     ...quietFastify(logger),
     rewriteUrl: rewriteTarget,
-    frameworkErrors: unroutableTarget(lifecycle),
-    clientErrorHandler: clientErrorHandler(lifecycle),
-    serverFactory: proxyServerFactory({ admission, connections: options.connections, lifecycle, keepAliveMs: config.CLIENT_KEEP_ALIVE_TIMEOUT_MS })
+    frameworkErrors: unroutableTarget(requests),
+    clientErrorHandler: clientErrorHandler(requests),
+    serverFactory: proxyServerFactory({ admission, connections: options.connections, lifecycle: requests, keepAliveMs: config.CLIENT_KEEP_ALIVE_TIMEOUT_MS })
   })
   app.decorateRequest('record', null as unknown as AccessRecord)
   app.decorateRequest('exchange', null as unknown as Exchange)
-  app.addHook('onRequest', admitStage(admission, lifecycle))
+  app.addHook('onRequest', admitStage(admission, requests))
   app.setNotFoundHandler(failures.notFound)
   app.setErrorHandler(failures.framework)
   // Fastify's own parsers would buffer and decode bodies (text/plain as UTF-8, up
@@ -85,7 +85,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
     maxBodyBytes: config.MAX_BODY_BYTES,
     limits: { queueMs: config.UPSTREAM_QUEUE_TIMEOUT_MS, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, headersMs: config.UPSTREAM_TIMEOUT_MS, connections: config.UPSTREAM_CONNECTIONS },
     dispatcher: options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher, options.tokens),
-    draining: () => options.state.draining,
+    draining: () => options.lifecycle.draining,
     failures
   })
   return app

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { SidecarRequestError } from '../errors.js'
-import type { SidecarState } from '../state.js'
+import type { Lifecycle } from '../lifecycle.js'
 import { type AccessLog, AccessRecord } from './access-record.js'
 import { answerError, answerOnSocket } from './answer-errors.js'
 import { type ConnectionRegistry, connectionOf } from './connection-state.js'
@@ -30,13 +30,13 @@ declare module 'fastify' {
 export class RequestLifecycle {
   readonly #accessLog: AccessLog
   readonly #connections: ConnectionRegistry
-  readonly #state: SidecarState
+  readonly #lifecycle: Lifecycle
   readonly #logger: Logger
 
-  constructor (accessLog: AccessLog, connections: ConnectionRegistry, state: SidecarState, logger: Logger) {
+  constructor (accessLog: AccessLog, connections: ConnectionRegistry, lifecycle: Lifecycle, logger: Logger) {
     this.#accessLog = accessLog
     this.#connections = connections
-    this.#state = state
+    this.#lifecycle = lifecycle
     this.#logger = logger
   }
 
@@ -63,7 +63,7 @@ export class RequestLifecycle {
     if (!reply.raw.shouldKeepAlive) connection.closeAfter(exchange.seq)
     connection.open++
     connection.current = exchange
-    this.#state.inFlight++
+    this.#lifecycle.requestStarted()
     reply.raw.once('close', () => {
       exchange.clientGone = !reply.raw.writableFinished
       if (exchange.clientGone && exchange.upstreamHeld) {
@@ -72,7 +72,7 @@ export class RequestLifecycle {
       // A billable call sent whole is seen through when the application leaves:
       // it stays in flight (shutdown waits for it) and its line waits for its outcome.
       exchange.whenUpstreamDone(() => {
-        this.#state.inFlight--
+        this.#lifecycle.requestEnded()
         record.settle(reply.raw)
         this.#accessLog.write(record)
       })

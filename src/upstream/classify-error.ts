@@ -73,7 +73,7 @@ export function classifyUpstreamError (err: unknown, fates?: SocketFates, server
     // A request body being written when the refusal lands gets a reset, not the
     // alert, before the socket has even closed: hence `now` when closedAt is unset.
     if (fate !== undefined && fate.protocol === 'TLSv1.3' && fate.answered !== true &&
-        (fate.closedAt ?? Date.now()) - fate.securedAt < REFUSED_WITHIN_MS) {
+        (fates as SocketFates).openFor(fate) < REFUSED_WITHIN_MS) {
       return wrap('UPSTREAM_TLS_ERROR', 'the upstream closed the connection right after the TLS 1.3 handshake, without answering: ' +
         'it refused the client certificate (not issued by Trulioo for this account, expired or revoked)', true)
     }

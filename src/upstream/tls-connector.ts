@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls'
 import { buildConnector } from 'undici'
+import { type Clock, SYSTEM_CLOCK } from '../clock.js'
 import { type Egress, openTunnel } from './connect-tunnel.js'
 
 /**
@@ -25,11 +26,16 @@ export class SocketFates {
   // A raw socket error (ECONNRESET, EPIPE) reaches the request without undici's
   // socket details, so it is found by the error object itself.
   readonly #byError = new WeakMap<object, SocketFate>()
+  readonly #clock: Clock
+
+  constructor (clock: Clock = SYSTEM_CLOCK) {
+    this.#clock = clock
+  }
 
   track (socket: TLSSocket): void {
     const port = socket.localPort
     if (port === undefined) return
-    const fate: SocketFate = { protocol: socket.getProtocol(), securedAt: Date.now() }
+    const fate: SocketFate = { protocol: socket.getProtocol(), securedAt: this.#clock.now() }
     this.#byLocalPort.set(port, fate)
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (typeof err.code === 'string' && err.code.includes('_ALERT_')) fate.alert = err
@@ -38,11 +44,16 @@ export class SocketFates {
     // undici attaches its own 'data' listener right after this, in the same tick
     socket.once('data', () => { fate.answered = true })
     socket.once('close', () => {
-      fate.closedAt = Date.now()
-      setTimeout(() => {
+      fate.closedAt = this.#clock.now()
+      this.#clock.setTimeout(() => {
         if (this.#byLocalPort.get(port) === fate) this.#byLocalPort.delete(port)
-      }, KEEP_FATE_MS).unref()
+      }, KEEP_FATE_MS)
     })
+  }
+
+  /** How long `fate`'s socket was open after its handshake: until it closed, or until now. */
+  openFor (fate: SocketFate): number {
+    return (fate.closedAt ?? this.#clock.now()) - fate.securedAt
   }
 
   get (localPort: number | undefined): SocketFate | undefined {

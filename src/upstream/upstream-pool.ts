@@ -1,4 +1,5 @@
 import type { Agent } from 'undici'
+import { type Clock, SYSTEM_CLOCK } from '../clock.js'
 import type { Config } from '../config/schema.js'
 import type { Egress } from './connect-tunnel.js'
 import { type ClientTls, createUpstreamAgent } from './create-agent.js'
@@ -14,7 +15,7 @@ import { SocketFates } from './tls-connector.js'
 export class UpstreamPool {
   readonly dispatcher: RotatingDispatcher
   /** What happened to each recent socket, to tell a refused certificate from a reset. */
-  readonly fates = new SocketFates()
+  readonly fates: SocketFates
   readonly #config: Config
   readonly #egress: Egress | undefined
   #agent: Agent
@@ -23,7 +24,8 @@ export class UpstreamPool {
   readonly #retiring = new Set<Promise<void>>()
 
   /** `egress`: the CONNECT tunnel every connection takes, or undefined to go direct. */
-  constructor (config: Config, tls: ClientTls, egress?: Egress) {
+  constructor (config: Config, tls: ClientTls, egress?: Egress, clock: Clock = SYSTEM_CLOCK) {
+    this.fates = new SocketFates(clock)
     this.#config = config
     this.#egress = egress
     this.#agent = this.#build(tls)

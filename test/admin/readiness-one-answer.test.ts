@@ -26,10 +26,20 @@ t.test('readyz, status, metrics and admission agree: not ready while the start-u
   t.equal(mock.requests.filter((r) => r.path === '/connection/v1/testauthentication' && mock.requests.indexOf(r) >= before && r.headers['x-request-id'] !== undefined && r.headers['user-agent'] !== 'trulioo-mtls-sidecar').length, 0, 'the refused request was not forwarded')
 
   writeFileSync(passwordFile, `${PASSWORD}\n`)
-  t.ok(await waitFor(() => sidecar.state.startupCheckPassed === true), 'the check passes once the password is fixed')
+  t.ok(await waitFor(() => sidecar.lifecycle.startupCheckPassed === true), 'the check passes once the password is fixed')
   t.same(await answers(), { readyz: 200, status: true, metric: '1', request: '200' }, 'ready, everywhere')
 
-  sidecar.state.draining = true
-  t.same(await answers(), { readyz: 503, status: false, metric: '0', request: 'SHUTTING_DOWN' }, 'draining, everywhere')
-  sidecar.state.draining = false
+  // draining has one writer, the shutdown: a request held in flight keeps the
+  // admin listener up while the proxy drains; the proxy takes no new connection
+  // by then, so admission is asked directly (the same object every request asks)
+  const held = call(http, `${url}/__mock/slow/3000`)
+  t.ok(await waitFor(() => sidecar.lifecycle.inFlight === 1), 'a request is in flight')
+  const closing = sidecar.close()
+  t.equal(sidecar.lifecycle.draining, true, 'close() drains at once')
+  const readyz = (await call(http, `${admin}/readyz`)).status
+  const status = (await call(http, `${admin}/status`)).json().ready as boolean
+  const metric = /^trulioo_sidecar_ready (\d)$/m.exec((await call(http, `${admin}/metrics`)).text)?.[1]
+  t.same({ readyz, status, metric, request: sidecar.readiness.refusal()?.code }, { readyz: 503, status: false, metric: '0', request: 'SHUTTING_DOWN' }, 'draining, everywhere')
+  t.equal((await held).status, 200, 'the request in flight got its answer')
+  await closing
 })

@@ -40,13 +40,13 @@ t.test('STARTUP_CHECK with a refused client certificate says the certificate was
   const line = logs.lines.find((l) => /start-up check failed/.test(String(l.msg)))
   t.equal(line?.refused, 'certificate')
   t.match(line?.msg, /client certificate was refused/)
-  t.equal(sidecar.state.startupCheckPassed, false)
+  t.equal(sidecar.lifecycle.startupCheckPassed, false)
 })
 
 t.test('STARTUP_CHECK that passes makes the sidecar ready', async (t) => {
   const mock = await startMock(t)
   const { sidecar } = await startProxy(t, mock, { STARTUP_CHECK: 'true', ADMIN_PORT: String(await freePort()) })
-  t.ok(await waitFor(() => sidecar.state.startupCheckPassed === true))
+  t.ok(await waitFor(() => sidecar.lifecycle.startupCheckPassed === true))
   const ready = await call(client(t), `${sidecar.adminUrl as string}/readyz`)
   t.equal(ready.status, 200)
   t.match(ready.json().checks.find((c: { name: string }) => c.name === 'startup_check'), { ok: true })

@@ -28,7 +28,7 @@ t.test('a 401 replay is never sent once the application has gone', async (t) => 
   // sidecar drops it and records the abandoned request
   const gone = (): boolean => logs.lines.some((l) => typeof l.msg === 'string' && l.msg.includes('closed the connection before the answer'))
   t.ok(await waitFor(() => gone() || on() > 1, 8_000), 'the refresh ended')
-  t.ok(await waitFor(() => mock.tokens.calls.length === 2 && sidecar.state.inFlight === 0, 3_000), 'the refresh is done, nothing left in flight')
+  t.ok(await waitFor(() => mock.tokens.calls.length === 2 && sidecar.lifecycle.inFlight === 0, 3_000), 'the refresh is done, nothing left in flight')
   t.equal(on(), 1, 'the verification ran upstream exactly once: no replay for an application that left')
   t.equal(mock.tokens.calls.filter((c) => c.status === 200).length, 2, 'the new token was still fetched (it serves the next request)')
   const lines = logs.lines.filter((l) => l.msg === 'request' && l.path === path)

@@ -28,10 +28,10 @@ for (const stall of STALLS) {
     }, { tokens: { clock } })
     await endpoint.waitForStalled(2)
     const http = client(t)
-    const before = sidecar.state.inFlight
+    const before = sidecar.lifecycle.inFlight
     const pending = call(http, `${url}/v3/connection/testauthentication`)
     // the request is in flight, waiting on the token call under way
-    while (sidecar.state.inFlight === before) await settle()
+    while (sidecar.lifecycle.inFlight === before) await settle()
     await settle()
 
     await clock.advance(TIMEOUT_MS - 1)

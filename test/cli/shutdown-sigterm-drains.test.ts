@@ -1,8 +1,7 @@
 import { once } from 'node:events'
 import net from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { baseEnv, call, client, freePort, startMock } from '../helpers/harness.js'
+import { baseEnv, call, client, freePort, startMock, waitFor } from '../helpers/harness.js'
 import { portOf, spawnSidecar } from '../helpers/spawn-sidecar.js'
 
 t.test('SIGTERM: readiness fails at once, slow requests in flight all complete, exit code 0', async (t) => {
@@ -17,8 +16,7 @@ t.test('SIGTERM: readiness fails at once, slow requests in flight all complete, 
 
   t.equal((await call(http, `${admin}/readyz`)).status, 200, 'ready before')
   const inFlight = Array.from({ length: 5 }, () => call(http, `${proxy}/__mock/slow/1500`))
-  const waitUntil = Date.now() + 5_000
-  while (mock.requests.filter((r) => r.path.startsWith('/__mock/slow')).length < 5 && Date.now() < waitUntil) await sleep(20)
+  await waitFor(() => mock.requests.filter((r) => r.path.startsWith('/__mock/slow')).length === 5, 5_000)
   t.equal(mock.requests.length, 5, 'all five reached the upstream')
 
   run.child.kill('SIGTERM')
@@ -38,8 +36,7 @@ t.test('a second signal exits at once', async (t) => {
   const run = spawnSidecar(t, ['serve'], { ...await baseEnv(mock), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' })
   const port = portOf(await run.waitForLine(/proxy listening on/))
   const pending = call(client(t), `http://127.0.0.1:${port}/__mock/hang`).catch((err: Error) => err)
-  const until = Date.now() + 5_000
-  while (mock.requests.length === 0 && Date.now() < until) await sleep(20)
+  await waitFor(() => mock.requests.length > 0, 5_000)
   run.child.kill('SIGTERM')
   await run.waitForLine(/shutting down/)
   const started = Date.now()
@@ -73,8 +70,7 @@ t.test('SIGHUP during the drain is ignored and the drain still ends with exit 0'
   const run = spawnSidecar(t, ['serve'], { ...await baseEnv(mock), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '20000' })
   const port = portOf(await run.waitForLine(/proxy listening on/))
   const slow = call(client(t), `http://127.0.0.1:${port}/__mock/slow/1500`)
-  const until = Date.now() + 5_000
-  while (mock.requests.length === 0 && Date.now() < until) await sleep(20)
+  await waitFor(() => mock.requests.length > 0, 5_000)
   run.child.kill('SIGTERM')
   await run.waitForLine(/shutting down/)
   run.child.kill('SIGHUP')

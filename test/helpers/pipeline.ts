@@ -43,7 +43,7 @@ export interface PipelineOutcome {
 export async function pipelined (sidecar: Sidecar, mock: MockUpstream, bytes: string | Buffer, waitMs = 5_000): Promise<PipelineOutcome> {
   const before = mock.requests.length
   const { text, closedByServer } = await rawExchange(sidecar.proxyUrl, bytes, waitMs)
-  await waitFor(() => sidecar.state.inFlight === 0, 3_000)
+  await waitFor(() => sidecar.lifecycle.inFlight === 0, 3_000)
   return { statuses: statuses(text), text, closedByServer, forwarded: mock.requests.slice(before).map((r) => r.path) }
 }
 

@@ -1,6 +1,6 @@
 import { writeFileSync, renameSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { watchFiles } from '../../src/identity/watch-files.js'
 import { call, client, freePort, pki, startMock, startProxy, waitFor } from '../helpers/harness.js'
 
 t.test('a bad new key or a half-written certificate keeps the old identity serving; a later good write is picked up', async (t) => {
@@ -57,9 +57,15 @@ t.test('CERT_WATCH=false ignores file changes', async (t) => {
   const keyFile = p.write('nowatch-key.pem', p.client.keyPem)
   const mock = await startMock(t)
   const { url, sidecar } = await startProxy(t, mock, { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile, CERT_WATCH: 'false' })
+  // a witness with the watcher's own mechanism and debounce: once it has seen
+  // the change, a watching sidecar would have reloaded by then
+  let seen!: () => void
+  const witnessed = new Promise<void>((resolve) => { seen = resolve })
+  const witness = watchFiles([certFile, keyFile], () => { seen() }, (err) => { t.fail(err.message) })
+  t.teardown(() => { witness.close() })
   writeFileSync(keyFile, next.keyPem)
   writeFileSync(certFile, next.certPem)
-  await sleep(1_000)
+  await witnessed
   t.equal(sidecar.store.lastReload, undefined, 'no reload happened')
   const res = await call(client(t), `${url}/__mock/echo`)
   t.equal(res.json().clientSerial, p.client.serialNumber.toUpperCase())

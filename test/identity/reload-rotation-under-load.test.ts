@@ -1,7 +1,6 @@
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { call, client, pki, startMock, startProxy } from '../helpers/harness.js'
+import { call, client, pki, startMock, startProxy, waitFor } from '../helpers/harness.js'
 import { K8sSecretDir } from '../helpers/k8s-secret-dir.js'
 
 t.test('a certificate rotated through a ..data symlink swap is picked up under load with zero failed requests', async (t) => {
@@ -30,12 +29,14 @@ t.test('a certificate rotated through a ..data symlink swap is picked up under l
   }
   const load = Promise.all(Array.from({ length: 8 }, worker))
 
-  await sleep(400)
+  // requests are flowing, then the swap, then requests flow on the new identity
+  t.ok(await waitFor(() => ok >= 50), 'requests flow before the swap')
   const before = ok
   secret.update({ 'tls.crt': next.certPem, 'tls.key': next.keyPem })
-  const waitUntil = Date.now() + 5_000
-  while (sidecar.store.lastReload === undefined && Date.now() < waitUntil) await sleep(20)
-  await sleep(400)
+  t.ok(await waitFor(() => sidecar.store.lastReload !== undefined), 'the swap was seen')
+  const atReload = ok
+  const newSerial = next.serialNumber.toUpperCase()
+  t.ok(await waitFor(() => ok >= atReload + 50 && mock.requests.filter((r) => r.clientSerial === newSerial).length >= 20), 'requests flow on the new identity')
   stop = true
   await load
 

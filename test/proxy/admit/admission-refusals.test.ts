@@ -4,16 +4,16 @@ import type { IdentityStore } from '../../../src/identity/identity-store.js'
 import { Admission } from '../../../src/proxy/admit.js'
 import { upstreamTarget as originForm } from '../../../src/proxy/target.js'
 import { Readiness } from '../../../src/readiness.js'
-import { SidecarState } from '../../../src/state.js'
+import { Lifecycle } from '../../../src/lifecycle.js'
 
 // Stage 1 on its own: every refusal it makes, in the order a request meets
 // them, from the request line and headers alone.
 const NOT_AFTER = Date.UTC(2030, 0, 1)
 const store = { identity: { info: { notAfter: new Date(NOT_AFTER), subject: 'CN=x', serialNumber: '01' } } } as unknown as IdentityStore
 
-function admission (clock = NOT_AFTER - 1, token?: string): { admit: Admission, state: SidecarState } {
-  const state = new SidecarState()
-  return { admit: new Admission({ maxBodyBytes: 1000, proxyAuthToken: token }, new Readiness(store, state, () => clock)), state }
+function admission (clock = NOT_AFTER - 1, token?: string): { admit: Admission, lifecycle: Lifecycle } {
+  const lifecycle = new Lifecycle()
+  return { admit: new Admission({ maxBodyBytes: 1000, proxyAuthToken: token }, new Readiness(store, lifecycle.facts, { now: () => clock })), lifecycle }
 }
 const req = (method: string, headers: Record<string, string> = {}): IncomingMessage => ({ method, headers }) as unknown as IncomingMessage
 
@@ -34,9 +34,9 @@ const cases: Array<{ name: string, method?: string, headers?: Record<string, str
 ]
 for (const c of cases) {
   t.test(`refused: ${c.name} -> ${c.code}`, async (t) => {
-    const { admit, state } = admission(c.clock, c.token)
-    if (c.draining === true) state.draining = true
-    if (c.startup !== undefined) state.startupCheckPassed = c.startup
+    const { admit, lifecycle } = admission(c.clock, c.token)
+    if (c.draining === true) lifecycle.drain()
+    if (c.startup === false) lifecycle.startupCheckRequired()
     const refused = admit.refusal(req(c.method ?? 'GET', c.headers), c.target ?? '/x')
     t.equal(refused?.code, c.code)
     t.notMatch(refused?.message ?? '', /s3cret-token/, 'the token is never echoed')

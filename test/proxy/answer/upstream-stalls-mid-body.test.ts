@@ -1,6 +1,6 @@
 import t from 'tap'
 import { request } from 'undici'
-import { client, startMock, startProxy } from '../../helpers/harness.js'
+import { client, startMock, startProxy, waitFor } from '../../helpers/harness.js'
 
 // UPSTREAM_BODY_TIMEOUT_MS bounds the wait between two body chunks. Once the
 // answer has begun, the only honest signal left is to cut it: the application
@@ -22,7 +22,7 @@ t.test('an upstream that stops midway through its body is cut after UPSTREAM_BOD
   })()
   t.match(outcome, /^failed/, `the application sees the body fail (${outcome})`)
   t.equal(received, 1000, 'after the bytes the upstream did send')
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.ok(await waitFor(() => logs.lines.some((line) => line.msg === 'request')), 'the access line is written')
   const access = logs.lines.filter((line) => line.msg === 'request')
   t.equal(access.length, 1, 'one access line')
   t.equal(access[0]?.errorCode, 'UPSTREAM_TIMEOUT', 'which names the timeout')

@@ -20,7 +20,7 @@ for (const c of cases) {
     t.same(out.statuses, [c.status], `the reader sees exactly one answer, ${c.status}`)
     t.ok(out.closedByServer, 'and then the connection closes')
     t.same(out.forwarded, c.upstream ?? [], 'the upstream received nothing else')
-    t.equal(sidecar.state.inFlight, 0, 'nothing left in flight')
+    t.equal(sidecar.lifecycle.inFlight, 0, 'nothing left in flight')
     const forwardedLines = accessLines(logs).filter((l) => l.path === '/__mock/echo/pipelined' && l.status !== 0)
     t.same(forwardedLines, [], 'no access line claims the pipelined requests were answered')
   })

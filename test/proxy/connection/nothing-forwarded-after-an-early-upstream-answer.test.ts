@@ -56,7 +56,7 @@ t.test('a request pipelined behind a body the upstream answered early is not for
   t.equal(answer.headers.connection, 'close', 'the early answer closes the connection')
   t.equal(await connection.nextAnswer(), 'FIN', 'and nothing else is answered on it')
   t.same(seen, ['/early'], 'the pipelined request never reached the upstream')
-  t.ok(await waitFor(() => sidecar.state.inFlight === 0), 'nothing left in flight')
+  t.ok(await waitFor(() => sidecar.lifecycle.inFlight === 0), 'nothing left in flight')
   const line = accessLines(logs).find((l) => l.path === '/pipelined')
   t.equal(line?.status, 0, 'its access line says it was not answered')
 })

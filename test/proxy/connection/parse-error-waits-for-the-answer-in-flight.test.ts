@@ -20,7 +20,7 @@ for (const c of cases) {
     t.match(out.text, /"slept":300/, 'and it is the upstream\'s')
     t.ok(out.closedByServer, 'the connection is closed after it')
     t.same(out.forwarded, ['/__mock/slow/300'], 'only the parsed request ran upstream')
-    t.equal(sidecar.state.inFlight, 0)
+    t.equal(sidecar.lifecycle.inFlight, 0)
     t.equal(accessLines(logs).filter((l) => l.path === '/__mock/slow/300' && l.status === 200).length, 1, 'one access line for the request that ran')
   })
 }

@@ -50,7 +50,7 @@ for (const c of cases) {
     }
     t.equal(second.status, 200, 'answered')
     t.same(mock.requests.slice(before).map((r) => r.path), [c.path], 'forwarded once')
-    t.ok(await waitFor(() => sidecar.state.inFlight === 0 && accessLines(logs).length === 2), 'and its access line written')
+    t.ok(await waitFor(() => sidecar.lifecycle.inFlight === 0 && accessLines(logs).length === 2), 'and its access line written')
     t.notOk(connection.socket.destroyed, 'the connection is still open for the next request')
   })
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { call, client, startMock, startProxy } from '../../helpers/harness.js'
+import { call, client, startMock, startProxy, waitFor } from '../../helpers/harness.js'
 
 // A request that finds every upstream connection busy waits at most
 // UPSTREAM_QUEUE_TIMEOUT_MS, then gets 503 UPSTREAM_BUSY; it was never sent.
@@ -9,7 +9,7 @@ t.test('with the only connection busy, a second request gets 503 UPSTREAM_BUSY a
   const app = client(t)
   const holding = call(app, `${url}/__mock/slow/2500`)
   // wait until the first request holds the connection
-  for (let i = 0; i < 200 && mock.stats.connections === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.ok(await waitFor(() => mock.stats.connections > 0), 'the first request holds the connection')
   const started = Date.now()
   const busy = await call(app, `${url}/__mock/echo`, { headers: { 'x-request-id': 'waiting' } })
   t.equal(busy.status, 503)
@@ -17,6 +17,7 @@ t.test('with the only connection busy, a second request gets 503 UPSTREAM_BUSY a
   t.match(busy.json().error.message, /UPSTREAM_QUEUE_TIMEOUT_MS/)
   t.ok(Date.now() - started < 2_400, 'answered before the busy connection freed up')
   t.equal((await holding).status, 200, 'the request holding the connection still gets its answer')
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  t.same(mock.requests.filter((r) => r.path === '/__mock/echo'), [], 'the refused request was never sent')
+  // a request sent after it reaches the mock: the refused one, had it been queued, would have gone first
+  t.equal((await call(app, `${url}/__mock/echo`, { headers: { 'x-request-id': 'after' } })).status, 200)
+  t.same(mock.requests.filter((r) => r.path === '/__mock/echo').map((r) => r.headers['x-request-id']), ['after'], 'the refused request was never sent')
 })
