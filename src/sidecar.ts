@@ -10,6 +10,7 @@ import { ConnectionRegistry } from './proxy/connection-state.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
 import { upstreamTarget } from './config/egress-proxy.js'
 import type { Config } from './config/schema.js'
+import { type Clock, SYSTEM_CLOCK } from './clock.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
 import { daysLeft, type Identity } from './identity/load-identity.js'
@@ -33,6 +34,8 @@ export interface StartOptions extends LoadConfigOptions {
   now?: () => number
   /** The token store's clock (which also times each token call's TOKEN_TIMEOUT_MS), backoff and lifetime floor (tests make them short or move time by hand). */
   tokens?: Omit<TokenStoreOptions, 'log'>
+  /** The idempotency journal's clock (TTL of kept answers, waits); by default `now` with real timers. */
+  clock?: Clock
 }
 
 export interface Sidecar {
@@ -104,7 +107,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   // the access line needs no redaction: its fields are fixed and hold no secret (access-record.ts)
   const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics)
   const connections = new ConnectionRegistry()
-  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog, connections, routes, tokens })
+  const clock: Clock = options.clock ?? { ...SYSTEM_CLOCK, now }
+  const proxy = await buildProxyApp({ config, store, pool, readiness, state, logger, accessLog, connections, routes, tokens, clock })
   const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, state, readiness, metrics, logger, version: version(), routes, tokens })
   let proxyUrl: string
   let adminUrl: string | undefined

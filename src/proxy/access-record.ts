@@ -25,6 +25,10 @@ export class AccessRecord {
   /** From handing the request to the upstream pool to the upstream's response headers. */
   upstreamMs: number | undefined = undefined
   incomplete = false
+  /** The journal's short name of the request's Idempotency-Key (src/journal/), when it carried one. */
+  idempotencyKeyHash: string | undefined = undefined
+  /** Answered from the journal: a kept answer, not sent upstream. */
+  replayed = false
   written = false
 
   constructor (requestId: string, method: string, target: string, traceparent: string | undefined, startedAt = performance.now()) {
@@ -87,6 +91,8 @@ interface AccessLine {
   bytesOut: number
   errorCode: string | undefined
   incomplete: true | undefined
+  idempotencyKeyHash: string | undefined
+  replayed: true | undefined
   traceId: string | undefined
   spanId: string | undefined
 }
@@ -122,6 +128,8 @@ export class AccessLog {
         bytesOut: record.bytesOut,
         errorCode: record.errorCode,
         incomplete: record.incomplete ? true : undefined,
+        idempotencyKeyHash: record.idempotencyKeyHash,
+        replayed: record.replayed ? true : undefined,
         traceId: trace?.traceId,
         spanId: trace?.spanId
       }

@@ -126,7 +126,7 @@ export async function baseEnv (mock: MockUpstream): Promise<Record<string, strin
 }
 
 /** Starts a sidecar in this process; `env` entries set to undefined are removed. */
-export async function startProxy (t: Teardown, mock: MockUpstream, env: Record<string, string | undefined> = {}, options: Pick<StartOptions, 'now' | 'tokens'> = {}): Promise<Started> {
+export async function startProxy (t: Teardown, mock: MockUpstream, env: Record<string, string | undefined> = {}, options: Pick<StartOptions, 'now' | 'tokens' | 'clock'> = {}): Promise<Started> {
   const merged: Record<string, string | undefined> = { ...await baseEnv(mock), ...env }
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k]
   const logs = new LogSink()
