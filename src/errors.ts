@@ -44,8 +44,8 @@ export const REQUEST_ERRORS = {
   },
   BODY_TOO_LARGE: {
     status: 413,
-    summary: 'the request body (Content-Length or streamed) is larger than MAX_BODY_BYTES',
-    fix: 'Send a smaller body or raise MAX_BODY_BYTES.'
+    summary: 'the request body (Content-Length or streamed) is larger than MAX_BODY_BYTES, or larger than 64 KiB on a request with `Idempotency-Key` (the journal compares retries by the SHA-256 of a body read whole)',
+    fix: 'Send a smaller body or raise MAX_BODY_BYTES; a keyed POST or PATCH over 64 KiB can only go without `Idempotency-Key` (docs/journal.md).'
   },
   METHOD_NOT_ALLOWED: {
     status: 405,
@@ -101,6 +101,26 @@ export const REQUEST_ERRORS = {
     status: 408,
     summary: 'the application\'s request body stalled: nothing arrived for too long',
     fix: 'Check the application (or anything between it and the sidecar) for an upload that stops midway; send the body without pauses longer than CLIENT_BODY_TIMEOUT_MS.'
+  },
+  IDEMPOTENCY_KEY_REQUIRED: {
+    status: 400,
+    summary: 'the route is listed in IDEMPOTENCY_REQUIRED_ROUTES and the request carries no `Idempotency-Key`; the upstream was not called',
+    fix: 'Send `Idempotency-Key: <a value unique to this operation>` (1 to 255 visible characters) and reuse it on every retry of the same call; see docs/journal.md.'
+  },
+  IDEMPOTENCY_IN_FLIGHT: {
+    status: 409,
+    summary: 'a request with the same `Idempotency-Key` is still running and gave no answer within IDEMPOTENCY_WAIT_MS; this one was not sent',
+    fix: 'Retry with the same key after `Retry-After`: it gets the first request\'s answer once there is one. Raise IDEMPOTENCY_WAIT_MS to wait longer in one call.'
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    summary: 'the `Idempotency-Key` was already used for a different request (method, path with query, or body); this one was not sent',
+    fix: 'Use a new key for each distinct operation; a retry must repeat the first request exactly (same method, path, query and body bytes).'
+  },
+  OUTCOME_UNKNOWN: {
+    status: 502,
+    summary: 'an earlier request with the same `Idempotency-Key` was sent upstream and its outcome is unknown (timed out, cut short, or an answer too large to keep); the sidecar will not run it a second time',
+    fix: 'Look the first attempt up (its request id and time are in the message) before deciding; to run the call again on purpose, send it with a new `Idempotency-Key`.'
   },
   INTERNAL_ERROR: {
     status: 500,

@@ -6,11 +6,11 @@ import { type AuthRoutes, describeRoutes, resolveAuthRoutes } from './auth/auth-
 import { type ClientCredentials, TokenClient } from './auth/token-client.js'
 import { TokenStore, type TokenStoreOptions } from './auth/token-store.js'
 import { SidecarMetrics } from './admin/metrics.js'
-import { type Clock, SYSTEM_CLOCK } from './clock.js'
 import { ConnectionRegistry } from './proxy/connection-state.js'
 import { isLoopbackHost, loadConfig, type LoadConfigOptions, rereadSecretFiles, upstreamOrigin } from './config/load-config.js'
 import { upstreamTarget } from './config/egress-proxy.js'
 import type { Config } from './config/schema.js'
+import { type Clock, SYSTEM_CLOCK } from './clock.js'
 import { ConfigError } from './errors.js'
 import { IdentityStore } from './identity/identity-store.js'
 import { daysLeft, type Identity } from './identity/load-identity.js'
@@ -108,7 +108,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   // the access line needs no redaction: its fields are fixed and hold no secret (access-record.ts)
   const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics)
   const connections = new ConnectionRegistry(() => lifecycle.draining)
-  const proxy = await buildProxyApp({ config, store, pool, readiness, lifecycle, logger, accessLog, connections, routes, tokens })
+  const proxy = await buildProxyApp({ config, store, pool, readiness, lifecycle, logger, accessLog, connections, routes, tokens, clock })
   const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, lifecycle: lifecycle.facts, clock, readiness, metrics, logger, version: version(), routes, tokens })
   let proxyUrl: string
   let adminUrl: string | undefined

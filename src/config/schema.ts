@@ -49,6 +49,13 @@ export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000
  */
 export const DEFAULT_AUTH_ROUTES = '/v3/=oauth2:napi.api,/wfs/=oauth2:workflow.studio.api,/=basic'
 export const MAX_AUTH_ROUTES_LENGTH = 4096
+/** Idempotency journal (src/journal/): how long a kept answer stays, and the bounds of what is kept. */
+export const DEFAULT_IDEMPOTENCY_TTL_S = 86_400
+export const DEFAULT_IDEMPOTENCY_WAIT_MS = 30_000
+export const DEFAULT_IDEMPOTENCY_MAX_BYTES = 32 * 1024 * 1024
+export const DEFAULT_IDEMPOTENCY_MAX_ANSWER_BYTES = 1024 * 1024
+export const MAX_IDEMPOTENCY_TTL_S = 30 * 86_400
+export const MAX_IDEMPOTENCY_ROUTES_LENGTH = 4096
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /**
@@ -197,6 +204,20 @@ export const ConfigSchema = Type.Object({
   }),
   CLIENT_BODY_TIMEOUT_MS: positive(DEFAULT_CLIENT_BODY_TIMEOUT_MS, 'time the application\'s request body may send nothing; a stalled upload is cut with 408 CLIENT_TIMEOUT and its upstream request aborted, so it cannot hold an upstream connection', MAX_TIMER_MS),
   MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed', MAX_BODY_BYTES_LIMIT),
+  IDEMPOTENCY_TTL_S: positive(DEFAULT_IDEMPOTENCY_TTL_S, 'how long the answer to a POST or PATCH with `Idempotency-Key` is kept for its retries, in seconds (in memory; docs/journal.md)', MAX_IDEMPOTENCY_TTL_S),
+  IDEMPOTENCY_WAIT_MS: Type.Integer({
+    minimum: 0,
+    maximum: MAX_TIMER_MS,
+    default: DEFAULT_IDEMPOTENCY_WAIT_MS,
+    description: 'how long a retry waits for the answer of a first request with the same `Idempotency-Key` that is still running, before 409 IDEMPOTENCY_IN_FLIGHT (0: at once)'
+  }),
+  IDEMPOTENCY_MAX_BYTES: positive(DEFAULT_IDEMPOTENCY_MAX_BYTES, 'most memory the kept answers may take; past it the oldest finished entries are dropped before their TTL (an entry in flight never)', MAX_BODY_BYTES_LIMIT),
+  IDEMPOTENCY_MAX_ANSWER_BYTES: positive(DEFAULT_IDEMPOTENCY_MAX_ANSWER_BYTES, 'largest answer body kept for retries; a larger answer reaches its own request, and a retry gets 502 OUTCOME_UNKNOWN saying it was too large to keep', MAX_BODY_BYTES_LIMIT),
+  IDEMPOTENCY_REQUIRED_ROUTES: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: MAX_IDEMPOTENCY_ROUTES_LENGTH,
+    description: 'comma list of `METHOD /path-prefix` entries (METHOD: POST or PATCH), e.g. `POST /verifications/v1/verify`: such a request without `Idempotency-Key` gets 400 IDEMPOTENCY_KEY_REQUIRED and is not sent'
+  })),
   CERT_WATCH: Type.Boolean({
     default: true,
     description: 'reload the identity and credentials when their files change (SIGHUP always reloads)'

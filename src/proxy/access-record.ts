@@ -29,6 +29,10 @@ export class AccessRecord {
   answerLost = false
   /** The upstream's final status, when an answer came (the line shows it for a lost answer). */
   upstreamStatus: number | undefined = undefined
+  /** The journal's short name of the request's Idempotency-Key (src/journal/), when it carried one. */
+  idempotencyKeyHash: string | undefined = undefined
+  /** Answered from the journal: a kept answer, not sent upstream. */
+  replayed = false
   written = false
 
   // Durations (this, upstreamMs, the deadlines) stay on performance.now(), not
@@ -96,6 +100,8 @@ interface AccessLine {
   incomplete: true | undefined
   answerLost: true | undefined
   upstreamStatus: number | undefined
+  idempotencyKeyHash: string | undefined
+  replayed: true | undefined
   traceId: string | undefined
   spanId: string | undefined
 }
@@ -133,6 +139,8 @@ export class AccessLog {
         incomplete: record.incomplete ? true : undefined,
         answerLost: record.answerLost ? true : undefined,
         upstreamStatus: record.answerLost ? record.upstreamStatus : undefined,
+        idempotencyKeyHash: record.idempotencyKeyHash,
+        replayed: record.replayed ? true : undefined,
         traceId: trace?.traceId,
         spanId: trace?.spanId
       }

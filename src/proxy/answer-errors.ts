@@ -24,7 +24,8 @@ export function errorBody (code: RequestErrorCode, message: string, requestId: s
 function extraHeaders (code: RequestErrorCode): Record<string, string> | undefined {
   if (code === 'METHOD_NOT_ALLOWED') return { allow: ALLOW }
   if (code === 'PROXY_AUTH_REQUIRED') return { 'proxy-authenticate': 'Bearer realm="trulioo-mtls-sidecar"' }
-  if (code === 'SHUTTING_DOWN' || code === 'NOT_READY') return { 'retry-after': '1' }
+  // IDEMPOTENCY_IN_FLIGHT: the retry itself waits again (IDEMPOTENCY_WAIT_MS), so it may come at once
+  if (code === 'SHUTTING_DOWN' || code === 'NOT_READY' || code === 'IDEMPOTENCY_IN_FLIGHT') return { 'retry-after': '1' }
   return undefined
 }
 

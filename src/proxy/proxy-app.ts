@@ -4,10 +4,13 @@ import type { AuthRoutes } from '../auth/auth-routes.js'
 import { authStage } from '../auth/auth-stage.js'
 import { ReplayOn401Dispatcher } from '../auth/replay-on-401.js'
 import type { TokenStore } from '../auth/token-store.js'
+import type { Clock } from '../clock.js'
 import type { Config } from '../config/schema.js'
 import { upstreamOrigin, upstreamServername } from '../config/load-config.js'
 import type { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
+import { JournalDispatcher } from '../journal/journal-dispatcher.js'
+import { Journal } from '../journal/journal-stage.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 import type { Readiness } from '../readiness.js'
 import type { Lifecycle } from '../lifecycle.js'
@@ -37,6 +40,8 @@ export interface ProxyAppOptions {
   connections: ConnectionRegistry
   routes: AuthRoutes
   tokens: TokenStore | undefined
+  /** The journal's clock: kept answers' TTL, and how long a retry waits. */
+  clock: Clock
 }
 
 /**
@@ -49,7 +54,8 @@ export interface ProxyAppOptions {
  *   2 headers   header-policy.ts   what crosses, both directions (applied in
  *                                  forward.ts's header rewrites)
  *   3 auth      ../auth/           the route's scheme: Basic, Bearer, API key, pass-through
- *   4 forward   forward.ts         the one proxy route, metered (metering.ts), to the pool
+ *   4 forward   ../journal/        a keyed POST/PATCH: run, replay, wait or refuse; the answer kept
+ *               forward.ts         the one proxy route, metered (metering.ts), to the pool
  *   5 answer    failures.ts        every failure classified, logged once, answered
  *                                  (answer-errors.ts)
  *   6 record    request-lifecycle.ts, access-record.ts   one record per request, written once
@@ -62,6 +68,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   const requests = new RequestLifecycle(options.accessLog, options.connections, options.lifecycle, logger)
   const failures = new Failures({ fates: pool.fates, servername: upstreamServername(config), maxBodyBytes: config.MAX_BODY_BYTES, logger })
   const answer = (reply: FastifyReply, err: SidecarRequestError): void => { answerError(reply, reply.request.record, err) }
+  const journal = new Journal({ config, clock: options.clock, logger, draining: () => options.lifecycle.draining, answer })
   const app = Fastify({
     ...quietFastify(logger),
     rewriteUrl: rewriteTarget,
@@ -79,12 +86,15 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // left, its catch-all hands every body over as the raw stream.
   app.removeAllContentTypeParsers()
   app.addHook('preHandler', readBodyStage({ maxBodyBytes: config.MAX_BODY_BYTES, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, answer }))
+  // before auth: a kept answer is replayed without a token, and a retry never waits for one
+  app.addHook('preHandler', journal.stage)
   app.addHook('preHandler', authStage({ routes: options.routes, tokens: options.tokens, basic: () => store.authorization, apiKey: () => store.credentials.apiKey, answer }))
   await registerForward(app, {
     origin: upstreamOrigin(config),
     maxBodyBytes: config.MAX_BODY_BYTES,
     limits: { queueMs: config.UPSTREAM_QUEUE_TIMEOUT_MS, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, headersMs: config.UPSTREAM_TIMEOUT_MS, connections: config.UPSTREAM_CONNECTIONS },
-    dispatcher: options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher, options.tokens),
+    // metering, then the journal's tee, then the 401 replay: the journal sees the answer the application gets
+    dispatcher: new JournalDispatcher(options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher, options.tokens)),
     draining: () => options.lifecycle.draining,
     failures
   })
