@@ -5,7 +5,8 @@ import { post, VERIFY } from '../helpers/journal.js'
 
 t.test('a kept answer is replayed until IDEMPOTENCY_TTL_S has passed, then the key runs again', async (t) => {
   const mock = await startMock(t)
-  const clock = new FakeClock()
+  // from now: the same clock judges the client certificate's validity
+  const clock = new FakeClock(Date.now())
   const { url } = await startProxy(t, mock, { IDEMPOTENCY_TTL_S: '60' }, { clock })
   const http = client(t)
   t.equal((await post(http, `${url}${VERIFY}`, 'ttl-1')).status, 200)
