@@ -80,6 +80,8 @@ class MeteredHandler implements LegacyHandler {
   readonly #seenThrough: boolean
   /** The application has gone and reply-from let go: the answer is read here, for the record only. */
   #detached = false
+  /** undici's resume, for an answer paused by a reader that has since gone. */
+  #resume: (() => void) | undefined
   /** The request body was refused on its way (too large, malformed): it was never taken whole. */
   #cut = false
   deadline: number
@@ -142,6 +144,8 @@ class MeteredHandler implements LegacyHandler {
       if (this.#detached) return
       this.#detached = true
       this.#record.answerLost = true
+      // a slow reader may have paused undici, and undici's body timeout waits while paused
+      this.#resume?.()
       const inner = this.#inner
       queueMicrotask(() => { inner.onError?.(err ?? new ClientGoneError('the application closed the connection before the answer')) })
       return
@@ -152,6 +156,12 @@ class MeteredHandler implements LegacyHandler {
   onConnect (abort: (err?: Error) => void, context?: unknown): void {
     if (this.#phase === Phase.Done) {
       abort(new SidecarRequestError('UPSTREAM_BUSY', 'given up while waiting for a connection'))
+      return
+    }
+    if (this.#exchange.clientGone) {
+      // the application left while this waited for a connection: nothing was sent, nothing is
+      this.#finish()
+      abort(new ClientGoneError('the application closed the connection while the request waited for an upstream connection; it was not sent'))
       return
     }
     this.#abort = abort
@@ -208,6 +218,7 @@ class MeteredHandler implements LegacyHandler {
       this.#record.upstreamMs = performance.now() - this.#sentAt
       this.#record.upstreamStatus = statusCode
     }
+    this.#resume = resume
     if (this.#detached) return true
     return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
   }

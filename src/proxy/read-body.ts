@@ -84,9 +84,9 @@ function readSmall (exchange: Exchange, reply: FastifyReply, small: number, opti
     exchange.bodyTaken()
     done()
   }
-  // the application went away before its body was whole: nothing to answer, nothing sent
+  // the application went away before its body was read: nothing to answer, nothing sent
   function onClose (): void {
-    if (!req.complete) cleanUp()
+    cleanUp()
   }
   exchange.onStop(stop)
   req.on('data', onData)
