@@ -55,3 +55,12 @@ export async function closedPort (): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
 }
+
+/** Writes `request` on a fresh TCP connection to a `http://host:port` URL and hands the socket back, errors ignored: the test decides when the client leaves. */
+export function openWith (url: string, request: string): net.Socket {
+  const { hostname, port } = new URL(url)
+  const socket = net.connect(Number(port), hostname)
+  socket.on('error', () => {})
+  socket.write(request)
+  return socket
+}

@@ -1,6 +1,6 @@
-import net from 'node:net'
 import t from 'tap'
 import { call, client, freePort, startMock, startProxy, waitFor } from '../../helpers/harness.js'
+import { openWith } from '../../helpers/raw-http.js'
 
 // Issue 18, item 1: a billable call (POST, PATCH) that reached the upstream
 // whole runs there and is billed whatever the application does. When the
@@ -10,21 +10,13 @@ import { call, client, freePort, startMock, startProxy, waitFor } from '../../he
 // upstream's status. A GET nobody waits for is cut as before; a body not
 // sent whole was never run and is aborted.
 
-function leaveAfterSending (url: string, request: string): net.Socket {
-  const { port } = new URL(url)
-  const socket = net.connect(Number(port), '127.0.0.1')
-  socket.on('error', () => {})
-  socket.write(request)
-  return socket
-}
-
 for (const method of ['POST', 'PATCH'] as const) {
   t.test(`${method}: the application leaves after sending it whole; the answer is read to its end and recorded`, async (t) => {
     const mock = await startMock(t)
     const admin = await freePort()
     const { url, sidecar, logs } = await startProxy(t, mock, { LOG_LEVEL: 'info', ADMIN_PORT: String(admin) })
     const body = '{"CountryCode":"CA"}'
-    const socket = leaveAfterSending(url, `${method} /__mock/late/1000 HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+    const socket = openWith(url, `${method} /__mock/late/1000 HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
     t.ok(await waitFor(() => mock.requests.some((r) => r.path === '/__mock/late/1000')), 'the call reached the upstream whole')
     socket.destroy()
     t.ok(await waitFor(() => logs.lines.some((l) => typeof l.msg === 'string' && l.msg.includes('read to its end'))), 'the sidecar says it reads the answer')
@@ -45,7 +37,7 @@ for (const method of ['POST', 'PATCH'] as const) {
 t.test('the application leaves while the answer is streaming to it: the rest is still read', async (t) => {
   const mock = await startMock(t)
   const { url, logs } = await startProxy(t, mock, { LOG_LEVEL: 'info' })
-  const socket = leaveAfterSending(url, 'POST /__mock/pause/600 HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-4\r\nContent-Length: 2\r\n\r\n{}')
+  const socket = openWith(url, 'POST /__mock/pause/600 HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-4\r\nContent-Length: 2\r\n\r\n{}')
   // the head and half the body have reached the application: it leaves mid-answer
   await new Promise<void>((resolve) => socket.once('data', () => resolve()))
   socket.destroy()
@@ -61,7 +53,7 @@ t.test('the application leaves while the answer is streaming to it: the rest is 
 t.test('the answer of a call seen through times out: the outcome is recorded as unknown', async (t) => {
   const mock = await startMock(t)
   const { url, logs } = await startProxy(t, mock, { LOG_LEVEL: 'info', UPSTREAM_TIMEOUT_MS: '500' })
-  const socket = leaveAfterSending(url, 'POST /__mock/hang HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-2\r\nContent-Length: 2\r\n\r\n{}')
+  const socket = openWith(url, 'POST /__mock/hang HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-2\r\nContent-Length: 2\r\n\r\n{}')
   t.ok(await waitFor(() => mock.requests.some((r) => r.path === '/__mock/hang')))
   socket.destroy()
   t.ok(await waitFor(() => logs.lines.some((l) => l.msg === 'request' && l.requestId === 'left-2'), 5_000))
@@ -73,7 +65,7 @@ t.test('the answer of a call seen through times out: the outcome is recorded as 
 t.test('a GET nobody waits for is still cut, and is not an answer lost', async (t) => {
   const mock = await startMock(t)
   const { url, sidecar, logs } = await startProxy(t, mock, { LOG_LEVEL: 'info' })
-  const socket = leaveAfterSending(url, 'GET /__mock/slow/300 HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-3\r\n\r\n')
+  const socket = openWith(url, 'GET /__mock/slow/300 HTTP/1.1\r\nHost: x\r\nX-Request-Id: left-3\r\n\r\n')
   t.ok(await waitFor(() => mock.requests.some((r) => r.path === '/__mock/slow/300')))
   socket.destroy()
   t.ok(await waitFor(() => logs.lines.some((l) => l.msg === 'request' && l.requestId === 'left-3'), 5_000))
