@@ -4,6 +4,8 @@ import { KEYED_METHODS } from './idempotency-key.js'
 export interface RequiredRoute {
   readonly method: string
   readonly prefix: string
+  /** The prefix in lower case: matched regardless of case, as AUTH_ROUTES are (docs/how-it-works.md, the path rule). */
+  readonly folded: string
 }
 
 const ENTRY = /^([A-Za-z]+)\s+(\/\S*)$/
@@ -29,15 +31,19 @@ export function parseRequiredRoutes (value: string | undefined, problems: Config
       problems.push(new ConfigError('IDEMPOTENCY_REQUIRED_ROUTES', `${JSON.stringify(entry.slice(0, 64))}: the method must be POST or PATCH, the only ones Idempotency-Key applies to`))
       continue
     }
-    routes.push({ method, prefix: match[2] as string })
+    const prefix = match[2] as string
+    routes.push({ method, prefix, folded: prefix.toLowerCase() })
   }
   return routes
 }
 
-/** Whether a request of `method` to `target` must carry a key. */
+/**
+ * Whether a request of `method` to `target` must carry a key. `target` is the
+ * path as sent (../proxy/target.ts); a server that reads `/VERIFICATIONS/…` as
+ * `/verifications/…` must not let that spelling escape the rule.
+ */
 export function keyRequired (routes: readonly RequiredRoute[], method: string, target: string): boolean {
   if (routes.length === 0) return false
-  const q = target.indexOf('?')
-  const path = q === -1 ? target : target.slice(0, q)
-  return routes.some((route) => route.method === method && path.startsWith(route.prefix))
+  return routes.some((route) => route.method === method && target.length >= route.folded.length &&
+    target.slice(0, route.folded.length).toLowerCase() === route.folded)
 }
