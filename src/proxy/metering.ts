@@ -92,11 +92,11 @@ class MeteredHandler implements ExchangeHandler, Controller {
     this.#settings = settings
     this.deadline = this.#sentAt + settings.limits.queueMs
     settings.deadlines.track(this)
-    exchange.onStop(this.#stop)
+    exchange.onStop(this)
   }
 
   /** Ends the exchange from outside (its request body turned out to be malformed). */
-  readonly #stop = (err: SidecarRequestError): void => {
+  stopExchange (err: SidecarRequestError): void {
     this.#cut = true
     if (this.#phase === Phase.Queued) this.#dropQueued(err)
     else if (this.#phase !== Phase.Done) this.#controller?.abort(err)

@@ -58,8 +58,9 @@ export interface ProxyAppOptions {
  *   3 auth      ../auth/           the route's scheme: Basic, Bearer, API key, pass-through
  *   4 forward   ../journal/        a keyed POST/PATCH: run, replay, wait or refuse; the answer kept
  *               forward.ts         the one proxy route, to the pool through undici interceptors
- *                                  composed once, below: metering.ts (bytes, deadlines, the
- *                                  body gate, seeing a sent call through), the journal's tee
+ *                                  composed once below (dispatcher.compose(), undici's handler
+ *                                  API): metering.ts (bytes, deadlines, the body gate, a sent
+ *                                  call seen through), the journal's tee
  *                                  (../journal/journal-dispatcher.ts), the 401 replay
  *                                  (../auth/replay-on-401.ts)
  *   5 answer    failures.ts        every failure classified, logged once, answered
@@ -96,8 +97,9 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   app.addHook('preHandler', journal.stage)
   app.addHook('preHandler', authStage({ routes: options.routes, tokens: options.tokens, basic: () => store.authorization, apiKey: () => store.credentials.apiKey, answer }))
   const limits = { queueMs: config.UPSTREAM_QUEUE_TIMEOUT_MS, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, headersMs: config.UPSTREAM_TIMEOUT_MS, connections: config.UPSTREAM_CONNECTIONS }
-  // undici runs the last listed first: metering, then the journal's tee, then the 401 replay
-  // (the journal sees the answer the application gets, after a replay)
+  // stage 4's interceptors; the last listed sees the request first and the answer last:
+  // metering, then the journal's tee, then the 401 replay (so the journal keeps the answer
+  // the application gets, after a replay). On undici 8: pool.dispatcher.compose([...]).
   const dispatcher = composeOnUndici7(pool.dispatcher, [
     options.tokens === undefined ? null : replayOn401(options.tokens),
     journalTee(),
