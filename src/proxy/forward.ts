@@ -19,8 +19,9 @@ export interface ForwardOptions {
 /**
  * Stage 4, forward: the one @fastify/http-proxy route, every path to the one
  * upstream, through the interceptors that wrap each exchange as undici runs it
- * (metering.ts and the others proxy-app.ts composes). Stage 2's header policy runs here, in reply-from's header
- * rewrites, since reply-from owns the header objects of both directions.
+ * (metering.ts and the others proxy-app.ts composes). Stage 2's header policy
+ * runs here, in reply-from's header rewrites, since reply-from owns the header
+ * objects of both directions.
  */
 export async function registerForward (app: FastifyInstance, options: ForwardOptions): Promise<void> {
   const { origin, failures, dispatcher } = options
