@@ -118,3 +118,31 @@ t.test('a caller on the new API enters the chain as it is', async (t) => {
   t.equal((JSON.parse(Buffer.concat(chunks).toString()) as { bodyBytes: number }).bodyBytes, 1000)
   t.same(events.map((e) => e.kind), ['body', 'sent', 'answer', 'end'])
 })
+
+/** An interceptor whose controller, like some third party's, carries no raw head. */
+const noRawHead: Interceptor = (dispatch) => function bare (options, handler) {
+  return dispatch(options, {
+    onRequestStart: (c, context) => { handler.onRequestStart?.(hide(c), context) },
+    onBodySent: (chunk) => { handler.onBodySent?.(chunk) },
+    onRequestSent: () => { handler.onRequestSent?.() },
+    onResponseStart: (c, status, headers, message) => { handler.onResponseStart?.(hide(c), status, headers, message) },
+    onResponseData: (c, chunk) => { handler.onResponseData?.(hide(c), chunk) },
+    onResponseEnd: (c, trailers) => { handler.onResponseEnd?.(hide(c), trailers) },
+    onResponseError: (c, err) => { handler.onResponseError?.(hide(c), err) }
+  })
+}
+function hide (c: Controller): Controller {
+  return { get aborted () { return c.aborted }, get paused () { return c.paused }, get reason () { return c.reason }, abort: (r) => { c.abort(r) }, pause: () => { c.pause() }, resume: () => { c.resume() } }
+}
+
+t.test('behind a controller without the raw head, the legacy caller gets the head rebuilt', async (t) => {
+  const mock = await startMock(t)
+  const p = await pki()
+  const agent = new Agent({ connect: { ca: p.ca.certPem, cert: p.client.certPem, key: p.client.keyPem } })
+  t.teardown(() => agent.close())
+  const dispatcher = composeOnUndici7(agent, [noRawHead])
+  const res = await dispatcher.request({ origin: mock.url, path: '/__mock/echo', method: 'POST', body: Buffer.alloc(10) })
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['x-mock-hop'], 'should-not-leak')
+  t.equal((await res.body.json() as { bodyBytes: number }).bodyBytes, 10)
+})
