@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js'
 import { upstreamOrigin, upstreamServername } from '../config/load-config.js'
 import type { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
+import { BillableRoutes } from '../journal/billable-routes.js'
 import { journalTee } from '../journal/journal-dispatcher.js'
 import { Journal } from '../journal/journal-stage.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
@@ -93,6 +94,8 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // left, its catch-all hands every body over as the raw stream.
   app.removeAllContentTypeParsers()
   app.addHook('preHandler', readBodyStage({ maxBodyBytes: config.MAX_BODY_BYTES, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, answer }))
+  // a billable call is marked, and its answer read for the transaction ids, kept or replayed
+  app.addHook('preHandler', new BillableRoutes(config).stage)
   // before auth: a kept answer is replayed without a token, and a retry never waits for one
   app.addHook('preHandler', journal.stage)
   app.addHook('preHandler', authStage({ routes: options.routes, tokens: options.tokens, basic: () => store.authorization, apiKey: () => store.credentials.apiKey, answer }))
