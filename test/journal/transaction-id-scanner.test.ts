@@ -32,6 +32,7 @@ const ROWS: Row[] = [
   { name: 'after a big field (within the budget)', body: JSON.stringify({ Filler: 'x'.repeat(40_000), TransactionID: ID }), id: ID },
   { name: 'after many keys that begin like the ones looked for', body: JSON.stringify({ Transaction: 'T1', TransactionI: 'T2', TransactionIDs: ['T3'], TransactionRecord: 'T4', TransactionRecordIDx: 'T5', xTransactionID: 'T6', TransactionID: ID }), id: ID },
   { name: 'escaped quotes inside a value that spells a key and an id', body: JSON.stringify({ Note: `"TransactionID":"${RECORD}"`, TransactionID: ID }), id: ID },
+  { name: 'an escaped quote alone in a value', body: '{"Quote":"\\"","TransactionID":"' + ID + '"}', id: ID },
   { name: 'escaped backslash before the closing quote', body: '{"Note":"a\\\\","TransactionID":"' + ID + '"}', id: ID },
   { name: 'a value that spells the key is not a key', body: JSON.stringify({ Kind: 'TransactionID', Other: 'x', List: ['TransactionRecordID', 'y'] }) },
   { name: 'a key spelled with an escape is not taken', body: '{"Transaction\\u0049D":"' + ID + '"}' },
