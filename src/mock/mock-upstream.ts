@@ -293,16 +293,21 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     await cutAnswer(res, text, at)
   }
 
-  /** `/__mock/reflect`: answers the request body as JSON (`?chunk=N`: in N-byte writes; `?cut=N`: N bytes, then the connection is dropped). */
+  /**
+   * `/__mock/reflect`: answers the request body as JSON. `?chunk=N`: in N-byte
+   * writes, 5 ms apart; `?pause=MS`: MS of silence after the first write;
+   * `?cut=N`: N bytes, then the connection is dropped.
+   */
   async function reflect (url: URL, body: Buffer, res: ServerResponse): Promise<void> {
     const cut = url.searchParams.get('cut')
     if (cut !== null) return await cutAnswer(res, body, Number(cut))
     const chunk = Number(url.searchParams.get('chunk') ?? body.length)
+    const pause = Number(url.searchParams.get('pause') ?? 5)
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
     for (let at = 0; at < body.length; at += chunk) {
       res.write(body.subarray(at, at + chunk))
       // a pause between writes, so that they arrive as separate reads
-      if (at + chunk < body.length) await new Promise((resolve) => setTimeout(resolve, 5))
+      if (at + chunk < body.length) await new Promise((resolve) => setTimeout(resolve, at === 0 ? pause : 5))
     }
     res.end()
   }

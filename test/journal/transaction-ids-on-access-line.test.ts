@@ -1,6 +1,7 @@
 import t from 'tap'
-import { client, oauthEnv, startMock, startProxy } from '../helpers/harness.js'
+import { client, oauthEnv, startMock, startProxy, waitFor } from '../helpers/harness.js'
 import { accessLines, post, VERIFY } from '../helpers/journal.js'
+import { openWith } from '../helpers/raw-http.js'
 
 // Issue 18 item 3: a billable call's access line carries `transactionId` and
 // `transactionRecordId` from its answer, read as the answer passes. Billable
@@ -82,4 +83,19 @@ t.test('a keyed billable call: the first line and the replayed one both name the
   t.equal(replayLine?.transactionRecordId, run?.transactionRecordId)
   t.equal(replayLine?.replayed, true)
   t.equal(typeof replayLine?.idempotencyKeyHash, 'string')
+})
+
+t.test('the application leaves mid-answer: the ids that come after it left are still read', async (t) => {
+  const mock = await startMock(t)
+  const { url, logs } = await startProxy(t, mock, { LOG_LEVEL: 'info', BILLABLE_ROUTES: 'POST /__mock/reflect' })
+  const body = JSON.stringify({ Head: 'h'.repeat(40), TransactionID: 'after-the-app-left', Record: { TransactionRecordID: 'record-after-too' } })
+  // the first 30 bytes, then 400 ms of silence, then the rest (with the ids)
+  const socket = openWith(url, `POST /__mock/reflect?chunk=30&pause=400 HTTP/1.1\r\nHost: x\r\nX-Request-Id: mid-1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+  await new Promise<void>((resolve) => socket.once('data', () => resolve()))
+  socket.destroy()
+  t.ok(await waitFor(() => lineOf(logs.lines, 'mid-1') !== undefined, 5_000))
+  const line = lineOf(logs.lines, 'mid-1')
+  t.equal(line?.answerLost, true)
+  t.equal(line?.transactionId, 'after-the-app-left')
+  t.equal(line?.transactionRecordId, 'record-after-too')
 })
