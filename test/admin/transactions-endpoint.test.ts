@@ -112,3 +112,14 @@ t.test('a day on the clock: each entry leaves when it turns a day old, the cap c
   await clock.advance(DAY)
   t.same(log.list().calls, [])
 })
+
+t.test('a long call that ended after a short one leaves when it turns a day old, counted from its start', async (t) => {
+  const clock = new FakeClock()
+  const log = new TransactionLog(clock)
+  log.observe(record('short', 'lost'), 0)
+  // ended now, after two minutes: it arrived before the short one, though listed after it
+  log.observe(record('long', 'unknown'), 120_000)
+  t.same(log.list().calls.map((c) => c.requestId), ['short', 'long'])
+  await clock.advance(DAY - 60_000)
+  t.same(log.list().calls.map((c) => c.requestId), ['short'], 'the long one arrived more than a day ago')
+})
