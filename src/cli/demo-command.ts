@@ -118,7 +118,8 @@ async function showRetryStory (dispatcher: Dispatcher, url: string, mock: MockUp
     const runs = mock.verifications.runs.filter((run) => run.path === path).length
     say(`  the mock ran ${runs} verification${runs === 1 ? '' : 's'}`)
     if (adminUrl !== undefined) {
-      const listing = await dispatcher.request({ origin: adminUrl, path: '/transactions', method: 'GET' }).then(async (res) => await res.body.json() as { calls: Array<{ transactionId: string | null, outcome: string }> })
+      // the admin listener is on TCP even when the proxy is on a socket
+      const listing = await getGlobalDispatcher().request({ origin: adminUrl, path: '/transactions', method: 'GET' }).then(async (res) => await res.body.json() as { calls: Array<{ transactionId: string | null, outcome: string }> })
       for (const call of listing.calls) say(`  ${adminUrl}/transactions lists the call whose answer the app lost (${call.outcome}): TransactionID ${call.transactionId ?? '?'}`)
     }
   } catch (err) {

@@ -55,9 +55,12 @@ t.test('--port wins over LISTEN_PORT', async (t) => {
 
 t.test('LISTEN_SOCKET from the environment: the demo listens there and its curl lines say so', async (t) => {
   const socketPath = join(socketDir(t), 'demo.sock')
-  const demo = spawnSidecar(t, ['demo'], { LISTEN_SOCKET: socketPath, ADMIN_PORT: '0', LOG_LEVEL: 'info' })
+  const demo = spawnSidecar(t, ['demo'], { LISTEN_SOCKET: socketPath, ADMIN_PORT: String(await freePort()), LOG_LEVEL: 'info' })
   await demo.waitForLine(/^NAPI v1.* 200 /, 30_000)
   t.ok(demo.stderr.some((l) => l.includes(`curl -s --unix-socket ${socketPath} http://sidecar/connection/v1/testauthentication`)))
+  // the story's calls go through the socket, its /transactions to the admin port
+  await demo.waitForLine(/the mock ran 1 verification/, 30_000)
+  t.match(await demo.waitForLine(/\/transactions lists/, 30_000), /\(answer-lost\): TransactionID [\da-f-]{36}$/)
   await demoAnswers(t, 'http://sidecar', socketClient(t, socketPath))
   demo.child.kill('SIGTERM')
   t.equal(await demo.exited, 0)
