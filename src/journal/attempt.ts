@@ -87,7 +87,6 @@ export class Attempt {
     else this.#store.release(this.#keyHash, this.#entry)
   }
 
-
   /**
    * The application's answer is over. An attempt never sent (answered by the
    * sidecar before the upstream: no token, no connection) is released here;
