@@ -57,7 +57,9 @@ export interface ProxyAppOptions {
  *   2 headers   header-policy.ts   what crosses, both directions (applied in
  *                                  forward.ts's header rewrites)
  *   3 auth      ../auth/           the route's scheme: Basic, Bearer, API key, pass-through
- *   4 forward   ../journal/        a keyed POST/PATCH: run, replay, wait or refuse; the answer kept
+ *   4 forward   ../journal/        a billable call marked (BILLABLE_ROUTES: its answer read for
+ *                                  Trulioo's transaction ids, fed by metering.ts);
+ *                                  a keyed POST/PATCH: run, replay, wait or refuse; the answer kept
  *               forward.ts         the one proxy route, to the pool through undici interceptors
  *                                  composed once below (dispatcher.compose(), undici's handler
  *                                  API): metering.ts (bytes, deadlines, the body gate, a sent
