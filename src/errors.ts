@@ -120,7 +120,7 @@ export const REQUEST_ERRORS = {
   OUTCOME_UNKNOWN: {
     status: 502,
     summary: 'an earlier request with the same `Idempotency-Key` was sent upstream and its outcome is unknown (timed out, cut short, or an answer too large to keep); the sidecar will not run it a second time',
-    fix: 'Look the first attempt up (its request id and time are in the message) before deciding; to run the call again on purpose, send it with a new `Idempotency-Key`.'
+    fix: 'Look the first attempt up before deciding: the message names its request id and time, and Trulioo\'s `TransactionID` and `TransactionRecordID` when its answer had carried them (`GET /verifications/v1/transaction/{id}/status`; `/transactions` on the admin listener lists such calls); to run the call again on purpose, send it with a new `Idempotency-Key`.'
   },
   INTERNAL_ERROR: {
     status: 500,

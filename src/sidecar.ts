@@ -16,6 +16,7 @@ import { IdentityStore } from './identity/identity-store.js'
 import { daysLeft, type Identity } from './identity/load-identity.js'
 import { reloadOnChange } from './identity/reload-on-change.js'
 import type { Watcher } from './identity/watch-files.js'
+import { TransactionLog } from './journal/transaction-log.js'
 import { AccessLog } from './proxy/access-record.js'
 import { buildProxyApp } from './proxy/proxy-app.js'
 import { Readiness } from './readiness.js'
@@ -106,10 +107,11 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   }
 
   // the access line needs no redaction: its fields are fixed and hold no secret (access-record.ts)
-  const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics)
+  const transactions = new TransactionLog(clock)
+  const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics, transactions)
   const connections = new ConnectionRegistry(() => lifecycle.draining)
   const proxy = await buildProxyApp({ config, store, pool, readiness, lifecycle, logger, accessLog, connections, routes, tokens, clock })
-  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, lifecycle: lifecycle.facts, clock, readiness, metrics, logger, version: version(), routes, tokens })
+  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, lifecycle: lifecycle.facts, clock, readiness, metrics, logger, version: version(), routes, tokens, transactions })
   let proxyUrl: string
   let adminUrl: string | undefined
   let socket: ListeningSocket | undefined

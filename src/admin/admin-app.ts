@@ -9,6 +9,7 @@ import { daysLeft } from '../identity/load-identity.js'
 import type { Readiness } from '../readiness.js'
 import type { Clock } from '../clock.js'
 import type { LifecycleFacts } from '../lifecycle.js'
+import type { TransactionLog } from '../journal/transaction-log.js'
 import type { SidecarMetrics } from './metrics.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 
@@ -23,12 +24,14 @@ export interface AdminAppOptions {
   version: string
   routes: AuthRoutes
   tokens: TokenStore | undefined
+  /** The billable calls to reconcile (/transactions). */
+  transactions: TransactionLog
 }
 
 /**
  * The admin listener, separate from the proxy so that no admin path can
- * shadow an upstream path: /livez, /readyz, /metrics, /status.
- * Nothing here ever shows a secret or key material.
+ * shadow an upstream path: /livez, /readyz, /metrics, /status, /transactions.
+ * Nothing here ever shows a secret, key material or a body.
  */
 export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
   const { config, store, lifecycle, clock, readiness, metrics } = options
@@ -51,6 +54,9 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
     reply.header('content-type', metrics.contentType)
     return metrics.render()
   })
+
+  // the last day's billable calls whose answer was lost or whose outcome is unknown: ids, never bodies
+  app.get('/transactions', async () => options.transactions.list())
 
   const egressProxy = egressProxyFor(config, upstreamTarget(config).host, upstreamTarget(config).port)
   app.get('/status', async () => {

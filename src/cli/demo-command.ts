@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, relative } from 'node:path'
 import { Agent, type Dispatcher, getGlobalDispatcher } from 'undici'
 import { loadConfig } from '../config/load-config.js'
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, writeDemoFiles } from '../mock/demo-files.js'
-import { startMockUpstream } from '../mock/mock-upstream.js'
+import { type MockUpstream, startMockUpstream } from '../mock/mock-upstream.js'
 import { type DemoFlags, demoEnvFile, demoListeners, explainDemoError, mockSettings } from './demo-settings.js'
 import { exitOnStartupError, PROGRAM } from './fail.js'
 import { serve } from './serve-command.js'
@@ -16,7 +17,8 @@ export type DemoOptions = DemoFlags
  * temporary folder, the mock upstream demanding the client certificate and
  * demo credentials (Basic for NAPI v1, OAuth2 tokens from its own token
  * endpoint for NAPI v3), and the sidecar in front of it. Once the sidecar is
- * ready it makes one v1 call and one v3 call through it and shows both.
+ * ready it makes one v1 call and one v3 call through it and shows both, then
+ * tells the journal's story: a timed-out verify retried with the same key.
  * Its listeners come from --port, --admin-port, --socket or LISTEN_PORT,
  * ADMIN_PORT, LISTEN_SOCKET (demo-settings.ts); it writes the settings that
  * point `check` and `serve` at its mock into demo.env and names the file.
@@ -66,6 +68,7 @@ export async function demo (options: DemoOptions = {}): Promise<void> {
     `  ${curl} ${url}/connection/v1/testauthentication`,
     `  ${curl} -X POST ${url}/verifications/v1/verify -H 'content-type: application/json' -d '{"CountryCode":"CA"}'`,
     `  ${curl} ${url}/v3/connection/testauthentication      # NAPI v3: the sidecar adds a Bearer token`,
+    ...(sidecar.adminUrl === undefined ? [] : [`  curl -s ${sidecar.adminUrl}/transactions      # billable calls whose answer was lost or whose outcome is unknown`]),
     '',
     `Settings for check and serve against this mock: ${envFile.path} (demo --print-env prints them)`,
     `  ${program} check --config-file ${envFile.path}`,
@@ -77,7 +80,54 @@ export async function demo (options: DemoOptions = {}): Promise<void> {
   ].join('\n'))
   const dispatcher = socketPath === undefined ? getGlobalDispatcher() : new Agent({ connect: { socketPath } })
   await showCalls(dispatcher, url, () => sidecar.readiness.ready)
+  await showRetryStory(dispatcher, url, mock, sidecar.adminUrl)
   if (dispatcher !== getGlobalDispatcher()) await dispatcher.close()
+}
+
+/** How long the demo's verification takes, and how long its application waits for it. */
+const SLOW_VERIFY_MS = 1_000
+const APP_TIMEOUT_MS = 300
+
+/**
+ * The journal's story (docs/journal.md): an application gives up on a slow
+ * verification and retries with the same Idempotency-Key; the retry gets the
+ * first call's answer, marked replayed, and Trulioo (the mock) ran one
+ * verification. /transactions lists the call whose answer the application lost.
+ */
+async function showRetryStory (dispatcher: Dispatcher, url: string, mock: MockUpstream, adminUrl: string | undefined): Promise<void> {
+  const path = '/verifications/v1/verify'
+  const key = `demo-${randomUUID()}`
+  const say = (line: string): void => { process.stderr.write(`${line}\n`) }
+  const verify = async (signal?: AbortSignal): Promise<Dispatcher.ResponseData> => await dispatcher.request({
+    origin: url, path, method: 'POST', body: '{"CountryCode":"CA","DataFields":{"PersonInfo":{"FirstGivenName":"Demo"}}}', signal,
+    headers: { 'content-type': 'application/json', 'idempotency-key': key }
+  })
+  say(`Idempotency-Key: the app calls POST ${path} with Idempotency-Key ${key}; the verification takes ${SLOW_VERIFY_MS / 1000} s`)
+  mock.verifications.delayMs = SLOW_VERIFY_MS
+  try {
+    try {
+      const first = await verify(AbortSignal.timeout(APP_TIMEOUT_MS))
+      await first.body.dump()
+      say(`  first call answered ${first.statusCode} (it was not meant to be that fast)`)
+    } catch {
+      say(`  the app gives up after ${APP_TIMEOUT_MS} ms; the sidecar sees the call through`)
+    }
+    const retry = await verify()
+    const answer = await retry.body.json() as { TransactionID?: string, Record?: { TransactionRecordID?: string } }
+    say(`  retry with the same key -> ${retry.statusCode}, Idempotent-Replayed: ${String(retry.headers['idempotent-replayed'] ?? 'no')}, TransactionID ${answer.TransactionID ?? '?'}, TransactionRecordID ${answer.Record?.TransactionRecordID ?? '?'}`)
+    const runs = mock.verifications.runs.filter((run) => run.path === path).length
+    say(`  the mock ran ${runs} verification${runs === 1 ? '' : 's'}`)
+    if (adminUrl !== undefined) {
+      // the admin listener is on TCP even when the proxy is on a socket
+      const listing = await getGlobalDispatcher().request({ origin: adminUrl, path: '/transactions', method: 'GET' }).then(async (res) => await res.body.json() as { calls: Array<{ transactionId: string | null, outcome: string }> })
+      for (const call of listing.calls) say(`  ${adminUrl}/transactions lists the call whose answer the app lost (${call.outcome}): TransactionID ${call.transactionId ?? '?'}`)
+    }
+  } catch (err) {
+    say(`  failed: ${(err as Error).message}`)
+  } finally {
+    mock.verifications.delayMs = 0
+  }
+  say('')
 }
 
 /** The command a newcomer types to run this program again: the installed name, or node and the script as it was given. */

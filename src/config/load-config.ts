@@ -8,7 +8,7 @@ import { checkHeaderSecrets } from './header-secrets.js'
 import { describeFsError, readFileSafely } from './read-file-safely.js'
 import validateEnv from './env-validator.js'
 import { type Config, CONFIG_VARIABLES, ConfigSchema, RELOADED_SECRETS, SECRET_VARIABLES, type SecretVariable } from './schema.js'
-import { parseRequiredRoutes } from '../journal/required-routes.js'
+import { parseRequiredRoutes, parseRouteList } from '../journal/required-routes.js'
 
 export interface LoadConfigOptions {
   /** The environment to read; `process.env` by default. */
@@ -209,6 +209,7 @@ function checkRelations (config: Config, problems: ConfigError[]): void {
   checkTokenUrl(config.TOKEN_URL, problems)
   checkAuthRoutes(config, problems)
   parseRequiredRoutes(config.IDEMPOTENCY_REQUIRED_ROUTES, problems)
+  parseRouteList('BILLABLE_ROUTES', config.BILLABLE_ROUTES, problems)
   checkEgressProxy(config, problems)
 }
 

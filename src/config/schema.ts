@@ -56,6 +56,12 @@ export const DEFAULT_IDEMPOTENCY_MAX_BYTES = 32 * 1024 * 1024
 export const DEFAULT_IDEMPOTENCY_MAX_ANSWER_BYTES = 1024 * 1024
 export const MAX_IDEMPOTENCY_TTL_S = 30 * 86_400
 export const MAX_IDEMPOTENCY_ROUTES_LENGTH = 4096
+/**
+ * The calls that run a verification or a business search (src/journal/billable-routes.ts):
+ * NAPI v1 verify, NAPI v3 verifications, a Workflow Studio submit, and NAPI v1's
+ * KYB business search.
+ */
+export const DEFAULT_BILLABLE_ROUTES = 'POST /verifications/v1/verify,POST /v3/verifications/,POST /wfs/interpreter-v2/submit/,POST /business/v1/search'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /**
@@ -218,6 +224,12 @@ export const ConfigSchema = Type.Object({
     maxLength: MAX_IDEMPOTENCY_ROUTES_LENGTH,
     description: 'comma list of `METHOD /path-prefix` entries (METHOD: POST or PATCH), e.g. `POST /verifications/v1/verify`: such a request without `Idempotency-Key` gets 400 IDEMPOTENCY_KEY_REQUIRED and is not sent'
   })),
+  BILLABLE_ROUTES: Type.String({
+    minLength: 1,
+    maxLength: MAX_IDEMPOTENCY_ROUTES_LENGTH,
+    default: DEFAULT_BILLABLE_ROUTES,
+    description: 'comma list of `METHOD /path-prefix` entries (METHOD: POST or PATCH) naming the billable calls: their access line carries the transaction ids from the answer, and /transactions on the admin listener lists those whose answer was lost or whose outcome is unknown (docs/journal.md)'
+  }),
   CERT_WATCH: Type.Boolean({
     default: true,
     description: 'reload the identity and credentials when their files change (SIGHUP always reloads)'

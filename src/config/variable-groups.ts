@@ -16,7 +16,7 @@ const RULES: ReadonlyArray<{ title: string, matches: RegExp }> = [
   { title: 'Upstream (where requests go, and how it is trusted)', matches: /^(UPSTREAM_|CONNECT_|TLS_CA_FILE$|TLS_SERVERNAME$|HTTPS?_PROXY$|NO_PROXY$)/ },
   { title: 'Client identity (the certificate Trulioo issued)', matches: /^(TLS_|CERT_)/ },
   { title: 'Trulioo credentials', matches: /^(TRULIOO_|AUTH_|OAUTH_|TOKEN_)/ },
-  { title: 'Idempotency journal (a billable call at most once per Idempotency-Key)', matches: /^IDEMPOTENCY_/ },
+  { title: 'Idempotency journal (a billable call at most once per Idempotency-Key)', matches: /^(IDEMPOTENCY_|BILLABLE_ROUTES$)/ },
   { title: 'Process (start-up, shutdown, logs)', matches: /(?:)/ }
 ]
 

@@ -1,6 +1,7 @@
 import type { Exchange } from '../proxy/exchange.js'
+import { idsOf, type TransactionIdTarget } from './transaction-ids.js'
 import { downstreamResponseHeaders } from '../proxy/header-policy.js'
-import type { JournalEntry, MemoryJournalStore } from './memory-store.js'
+import type { JournalEntry, MemoryJournalStore, Outcome } from './memory-store.js'
 
 /**
  * The first attempt of a keyed request, as the journal follows it: whether
@@ -22,12 +23,15 @@ export class Attempt {
   #chunks: Buffer[] = []
   #size = 0
   #tooLarge = false
+  /** Where a billable answer's transaction ids land as it passes (the access record). */
+  readonly #ids: TransactionIdTarget | undefined
 
-  constructor (store: MemoryJournalStore, keyHash: string, entry: JournalEntry, maxAnswerBytes: number) {
+  constructor (store: MemoryJournalStore, keyHash: string, entry: JournalEntry, maxAnswerBytes: number, ids?: TransactionIdTarget) {
     this.#store = store
     this.#keyHash = keyHash
     this.#entry = entry
     this.#maxAnswerBytes = maxAnswerBytes
+    this.#ids = ids
   }
 
   /** Ended, either way: a late dispatch of it must not be sent. */
@@ -61,7 +65,7 @@ export class Attempt {
     }
     this.#over = true
     if (this.#tooLarge) {
-      this.#store.finish(this.#keyHash, this.#entry, { kind: 'too-large' })
+      this.#store.finish(this.#keyHash, this.#entry, withIds('too-large', this.#ids))
       return
     }
     const body = this.#chunks.length === 1 ? this.#chunks[0] as Buffer : Buffer.concat(this.#chunks, this.#size)
@@ -78,7 +82,8 @@ export class Attempt {
     if (this.#over) return
     this.#over = true
     this.#chunks = []
-    if (this.#sent) this.#store.finish(this.#keyHash, this.#entry, { kind: 'unknown' })
+    // an answer cut mid-body may have carried the ids already: the retry is told them
+    if (this.#sent) this.#store.finish(this.#keyHash, this.#entry, withIds('unknown', this.#ids))
     else this.#store.release(this.#keyHash, this.#entry)
   }
 
@@ -90,6 +95,12 @@ export class Attempt {
   replyClosed (): void {
     if (!this.#over && !this.#sent) this.failed()
   }
+}
+
+/** An outcome that names the transaction ids when any had arrived (and is plain `{ kind }` otherwise). */
+function withIds (kind: 'unknown' | 'too-large', target: TransactionIdTarget | undefined): Outcome {
+  const ids = target === undefined ? undefined : idsOf(target)
+  return ids === undefined ? { kind } : { kind, ids }
 }
 
 /** The headers the application got, as header-policy.ts lets them pass; its own request id is added at replay. */

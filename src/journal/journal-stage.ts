@@ -9,6 +9,7 @@ import { Attempt, attachAttempt } from './attempt.js'
 import { fingerprint, KEYED_METHODS, KeyHasher, parseIdempotencyKey, shortHash } from './idempotency-key.js'
 import { type JournalEntry, MemoryJournalStore } from './memory-store.js'
 import { keyRequired, parseRequiredRoutes, type RequiredRoute } from './required-routes.js'
+import { describeIds, type TransactionIds } from './transaction-ids.js'
 
 export const REPLAYED_HEADER = 'idempotent-replayed'
 
@@ -94,7 +95,7 @@ export class Journal {
       if (left) return // the application went away while it waited: nothing to run, nothing to answer
       const { entry, won } = this.store.claim(keyHash, print, request.id)
       if (won) {
-        const attempt = new Attempt(this.store, keyHash, entry, this.#options.config.IDEMPOTENCY_MAX_ANSWER_BYTES)
+        const attempt = new Attempt(this.store, keyHash, entry, this.#options.config.IDEMPOTENCY_MAX_ANSWER_BYTES, request.record)
         attachAttempt(exchange, attempt)
         reply.raw.once('close', () => { attempt.replyClosed() })
         done()
@@ -122,17 +123,19 @@ export class Journal {
     const outcome = entry.outcome
     const first = `the first request with this Idempotency-Key (request id ${entry.requestId}, started ${this.#when(entry)})`
     if (outcome?.kind === 'unknown') {
-      this.#options.answer(reply, new SidecarRequestError('OUTCOME_UNKNOWN', `${first} was sent upstream and its outcome is unknown (it timed out or was cut short): it may have run and been billed; look it up before deciding, and use a new key to run it again; nothing was sent upstream`))
+      this.#options.answer(reply, new SidecarRequestError('OUTCOME_UNKNOWN', `${first} was sent upstream and its outcome is unknown (it timed out or was cut short)${namedBy(outcome.ids)}: it may have run and been billed; look it up before deciding, and use a new key to run it again; nothing was sent upstream`))
       return
     }
     if (outcome?.kind === 'too-large') {
-      this.#options.answer(reply, new SidecarRequestError('OUTCOME_UNKNOWN', `${first} ran, but its answer was larger than IDEMPOTENCY_MAX_ANSWER_BYTES (${this.#options.config.IDEMPOTENCY_MAX_ANSWER_BYTES}) and was not kept: it went only to that request; use a new key to run it again; nothing was sent upstream`))
+      this.#options.answer(reply, new SidecarRequestError('OUTCOME_UNKNOWN', `${first} ran${namedBy(outcome.ids)}, but its answer was larger than IDEMPOTENCY_MAX_ANSWER_BYTES (${this.#options.config.IDEMPOTENCY_MAX_ANSWER_BYTES}) and was not kept: it went only to that request; use a new key to run it again; nothing was sent upstream`))
       return
     }
     if (outcome?.kind !== 'answered') return
     const { answer } = outcome
     request.record.replayed = true
     request.record.bytesOut = answer.body.length
+    // a billable call's replayed answer names its transaction on this line too
+    request.exchange.transactionIds?.feed(answer.body)
     const headers = downstreamResponseHeaders(answer.headers, request.id, this.#options.draining()) as Record<string, string | string[]>
     reply.code(answer.status)
     reply.headers(headers)
@@ -143,6 +146,11 @@ export class Journal {
   #when (entry: JournalEntry): string {
     return new Date(entry.startedAt).toISOString()
   }
+}
+
+/** `; Trulioo's answer named it TransactionID …, TransactionRecordID …`, or nothing when no id had arrived. */
+function namedBy (ids: TransactionIds | undefined): string {
+  return ids === undefined ? '' : `; Trulioo's answer named it ${describeIds(ids)}`
 }
 
 /** A request carries a body only with Content-Length or Transfer-Encoding (RFC 9112 §6.3). */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, X509Certificate } from 'node:crypto'
+import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypto'
 import { once } from 'node:events'
 import https from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -96,6 +96,27 @@ export interface SeenRequest {
   readonly socketId: number
 }
 
+/** One verification the mock ran: the ids its answer carries (or would have, when cut). */
+export interface MockVerification {
+  readonly path: string
+  readonly transactionId: string
+  readonly transactionRecordId: string
+}
+
+/**
+ * The verify calls (`POST /verifications/v1/verify`, `POST /v3/verifications/verify`):
+ * each run counted with its fresh ids, so a test can assert that a call ran
+ * exactly once; tests change the switches while the mock runs.
+ */
+export interface MockVerifications {
+  /** Every verification run, in order (a run is counted when its request has arrived whole). */
+  readonly runs: MockVerification[]
+  /** Delay before answering, in ms: a verification that takes its time, as a real one may (up to two minutes). */
+  delayMs: number
+  /** Cut the answer after its ids: the head and the body up to `TransactionRecordID`, then the connection is dropped. */
+  cut: boolean
+}
+
 export interface MockUpstream {
   readonly url: string
   readonly port: number
@@ -108,22 +129,27 @@ export interface MockUpstream {
   readonly tokens: MockTokens
   /** Requests that reached a Bearer-protected path with a valid token, by path. */
   readonly accepted: string[]
+  /** The verify calls it ran, and how it answers them. */
+  readonly verifications: MockVerifications
   close (): Promise<void>
 }
 
-export const CANNED_VERIFICATION = Object.freeze({
-  TransactionID: '00000000-0000-4000-8000-000000000000',
-  UploadedDt: '2026-01-01T00:00:00',
-  CountryCode: 'CA',
-  ProductName: 'Identity Verification',
-  Record: {
-    TransactionRecordID: '00000000-0000-4000-8000-000000000001',
-    RecordStatus: 'match',
-    DatasourceResults: [],
+/** A verify answer in Trulioo's shape, with the ids of one run. */
+export function verificationAnswer (run: Pick<MockVerification, 'transactionId' | 'transactionRecordId'>): Record<string, unknown> {
+  return {
+    TransactionID: run.transactionId,
+    UploadedDt: '2026-01-01T00:00:00',
+    CountryCode: 'CA',
+    ProductName: 'Identity Verification',
+    Record: {
+      TransactionRecordID: run.transactionRecordId,
+      RecordStatus: 'match',
+      DatasourceResults: [],
+      Errors: []
+    },
     Errors: []
-  },
-  Errors: []
-})
+  }
+}
 
 export async function startMockUpstream (options: MockUpstreamOptions): Promise<MockUpstream> {
   const requests: SeenRequest[] = []
@@ -154,6 +180,7 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     clientSecret: options.clientSecret
   }
   const accepted: string[] = []
+  const verifications: MockVerifications = { runs: [], delayMs: 0, cut: false }
   const apiKeyPrefix = options.apiKeyPrefix ?? '/selfserve/'
 
   const server = https.createServer({
@@ -187,6 +214,8 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     let bodyBytes = 0
     const wantsBody = !url.pathname.startsWith('/__mock/hang')
     const isTokenCall = url.pathname === '/connect/token'
+    // the body is kept for the token call's form and for /__mock/reflect, which answers it
+    const keepsBody = isTokenCall || url.pathname === '/__mock/reflect'
     const form: Buffer[] = []
     // captured now: the socket may be gone by the time a cut body is noticed
     const socket = req.socket as TLSSocket
@@ -197,7 +226,7 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
         for await (const chunk of req) {
           bodyBytes += (chunk as Buffer).length
           hash.update(chunk as Buffer)
-          if (isTokenCall) form.push(chunk as Buffer)
+          if (keepsBody) form.push(chunk as Buffer)
         }
       } catch {
         // 'aborted' (ECONNRESET) or a premature close: the body was cut short
@@ -220,6 +249,7 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     recordSeen(seen)
     if (!complete && wantsBody) return // no one is left to answer
 
+    if (url.pathname === '/__mock/reflect') return reflect(url, Buffer.concat(form), res)
     if (url.pathname.startsWith('/__mock/')) return testHelper(url, req, res, seen)
     if (isTokenCall && req.method === 'POST' && options.clientId !== undefined) return tokenEndpoint(new URLSearchParams(Buffer.concat(form).toString('utf8')), res)
 
@@ -233,7 +263,7 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
       }
       accepted.push(url.pathname)
       if (req.method === 'GET' && url.pathname === '/v3/connection/testauthentication') return json(res, 200, `Hello ${options.clientId}`)
-      if (req.method === 'POST' && url.pathname === '/v3/verifications/verify') return json(res, 200, CANNED_VERIFICATION)
+      if (req.method === 'POST' && url.pathname === '/v3/verifications/verify') return await verify(url.pathname, res)
       return json(res, 200, { path: url.pathname, scope: bearerScope, bodyBytes })
     }
     if (options.apiKey !== undefined && url.pathname.startsWith(apiKeyPrefix)) {
@@ -248,10 +278,38 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     if (req.method === 'GET' && url.pathname === '/connection/v1/testauthentication') {
       return json(res, 200, `Hello ${options.username ?? 'anonymous'}`)
     }
-    if (req.method === 'POST' && url.pathname === '/verifications/v1/verify') {
-      return json(res, 200, CANNED_VERIFICATION)
-    }
+    if (req.method === 'POST' && url.pathname === '/verifications/v1/verify') return await verify(url.pathname, res)
     return json(res, 404, { Message: `No HTTP resource was found that matches the request URI '${url.pathname}'.` })
+  }
+
+  /** Runs a verification: counted with fresh ids, answered after `delayMs`, whole or cut after the ids. */
+  async function verify (path: string, res: ServerResponse): Promise<void> {
+    const run: MockVerification = { path, transactionId: randomUUID(), transactionRecordId: randomUUID() }
+    verifications.runs.push(run)
+    if (verifications.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, verifications.delayMs))
+    if (!verifications.cut) return json(res, 200, verificationAnswer(run))
+    const text = JSON.stringify(verificationAnswer(run))
+    const at = text.indexOf(run.transactionRecordId) + run.transactionRecordId.length + 1
+    await cutAnswer(res, text, at)
+  }
+
+  /**
+   * `/__mock/reflect`: answers the request body as JSON. `?chunk=N`: in N-byte
+   * writes, 5 ms apart; `?pause=MS`: MS of silence after the first write;
+   * `?cut=N`: N bytes, then the connection is dropped.
+   */
+  async function reflect (url: URL, body: Buffer, res: ServerResponse): Promise<void> {
+    const cut = url.searchParams.get('cut')
+    if (cut !== null) return await cutAnswer(res, body, Number(cut))
+    const chunk = Number(url.searchParams.get('chunk') ?? body.length)
+    const pause = Number(url.searchParams.get('pause') ?? 5)
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+    for (let at = 0; at < body.length; at += chunk) {
+      res.write(body.subarray(at, at + chunk))
+      // a pause between writes, so that they arrive as separate reads
+      if (at + chunk < body.length) await new Promise((resolve) => setTimeout(resolve, at === 0 ? pause : 5))
+    }
+    res.end()
   }
 
   async function tokenEndpoint (form: URLSearchParams, res: ServerResponse): Promise<void> {
@@ -362,11 +420,22 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     stats,
     tokens,
     accepted,
+    verifications,
     async close () {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   }
+}
+
+/** The head (with the whole length), the first `at` bytes of `body`, then the connection dropped: an answer cut short. */
+async function cutAnswer (res: ServerResponse, body: string | Buffer, at: number): Promise<void> {
+  const bytes = Buffer.from(body)
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length })
+  await new Promise<void>((resolve) => res.write(bytes.subarray(0, at), () => resolve()))
+  // a moment for the bytes to be read before the cut
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  res.socket?.destroy()
 }
 
 function json (res: ServerResponse, status: number, body: unknown): void {

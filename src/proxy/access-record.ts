@@ -33,6 +33,13 @@ export class AccessRecord {
   idempotencyKeyHash: string | undefined = undefined
   /** Answered from the journal: a kept answer, not sent upstream. */
   replayed = false
+  /** A billable call (BILLABLE_ROUTES, src/journal/billable-routes.ts): its answer is read for the transaction ids. */
+  billable = false
+  /** Sent whole upstream, then no whole answer (timed out, reset, cut short): it may have run. */
+  outcomeUnknown = false
+  /** Trulioo's ids for a billable call, read from its answer as it passed (src/journal/transaction-ids.ts). */
+  transactionId: string | undefined = undefined
+  transactionRecordId: string | undefined = undefined
   written = false
 
   // Durations (this, upstreamMs, the deadlines) stay on performance.now(), not
@@ -54,7 +61,7 @@ export class AccessRecord {
   }
 }
 
-/** Where finished records go besides the log: the metrics. */
+/** Where finished records go besides the log: the metrics, and the billable calls to reconcile (/transactions). */
 export interface RecordObserver {
   observe (record: AccessRecord, durationMs: number): void
 }
@@ -102,23 +109,28 @@ interface AccessLine {
   upstreamStatus: number | undefined
   idempotencyKeyHash: string | undefined
   replayed: true | undefined
+  transactionId: string | undefined
+  transactionRecordId: string | undefined
   traceId: string | undefined
   spanId: string | undefined
 }
 
 /**
  * Writes each record once. The access line has a fixed shape and holds no
- * secret by construction (no header, no body, no query string), so it goes
+ * secret by construction (no header, no query string, no body beyond a
+ * billable answer's two transaction ids, taken only as plain ids), so it goes
  * through a logger without redaction: the redaction pass was a sixth of the
  * sidecar's CPU per request, for fields that cannot hold a secret.
  */
 export class AccessLog {
   readonly #logger: Logger
   readonly #observer: RecordObserver | undefined
+  readonly #billable: RecordObserver | undefined
 
-  constructor (logger: Logger, observer?: RecordObserver) {
+  constructor (logger: Logger, observer?: RecordObserver, billable?: RecordObserver) {
     this.#logger = logger
     this.#observer = observer
+    this.#billable = billable
   }
 
   write (record: AccessRecord): void {
@@ -141,11 +153,14 @@ export class AccessLog {
         upstreamStatus: record.answerLost ? record.upstreamStatus : undefined,
         idempotencyKeyHash: record.idempotencyKeyHash,
         replayed: record.replayed ? true : undefined,
+        transactionId: record.transactionId,
+        transactionRecordId: record.transactionRecordId,
         traceId: trace?.traceId,
         spanId: trace?.spanId
       }
       this.#logger.info(line, 'request')
     }
     this.#observer?.observe(record, durationMs)
+    if (record.billable) this.#billable?.observe(record, durationMs)
   }
 }

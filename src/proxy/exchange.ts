@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { UpstreamAuth } from '../auth/auth-stage.js'
 import type { SidecarRequestError } from '../errors.js'
+import type { TransactionIdScanner } from '../journal/transaction-ids.js'
 import type { AccessRecord } from './access-record.js'
 import type { ConnectionState } from './connection-state.js'
 
@@ -24,6 +25,8 @@ export class Exchange {
    * and kept for a 401 replay on OAuth2 routes.
    */
   body: Buffer | undefined = undefined
+  /** A billable call's (BILLABLE_ROUTES): reads Trulioo's ids from the answer's chunks as they pass. */
+  transactionIds: TransactionIdScanner | undefined = undefined
   /** The application's connection closed before its answer was complete. */
   clientGone = false
   /**

@@ -233,6 +233,8 @@ class MeteredHandler implements ExchangeHandler, Controller {
   }
 
   onResponseData (_controller: Controller, chunk: Buffer): void {
+    // a billable call's answer, read for its transaction ids as it passes (seen through or not)
+    this.#exchange.transactionIds?.feed(chunk)
     if (this.#detached) return
     this.#record.bytesOut += chunk.length
     this.#inner.onResponseData?.(this, chunk)
@@ -246,6 +248,8 @@ class MeteredHandler implements ExchangeHandler, Controller {
 
   onResponseError (_controller: Controller, err: Error): void {
     const phase = this.#phase
+    // sent whole, and no whole answer: it may have run (the journal and /transactions call it unknown)
+    if (this.#exchange.upstreamHeld) this.#record.outcomeUnknown = true
     // the application had gone and the call was sent: its outcome is now unknown
     if (this.#exchange.clientGone && this.#exchange.upstreamHeld) {
       this.#record.answerLost = true

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js'
 import { upstreamOrigin, upstreamServername } from '../config/load-config.js'
 import type { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
+import { BillableRoutes } from '../journal/billable-routes.js'
 import { journalTee } from '../journal/journal-dispatcher.js'
 import { Journal } from '../journal/journal-stage.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
@@ -56,7 +57,9 @@ export interface ProxyAppOptions {
  *   2 headers   header-policy.ts   what crosses, both directions (applied in
  *                                  forward.ts's header rewrites)
  *   3 auth      ../auth/           the route's scheme: Basic, Bearer, API key, pass-through
- *   4 forward   ../journal/        a keyed POST/PATCH: run, replay, wait or refuse; the answer kept
+ *   4 forward   ../journal/        a billable call marked (BILLABLE_ROUTES: its answer read for
+ *                                  Trulioo's transaction ids, fed by metering.ts);
+ *                                  a keyed POST/PATCH: run, replay, wait or refuse; the answer kept
  *               forward.ts         the one proxy route, to the pool through undici interceptors
  *                                  composed once below (dispatcher.compose(), undici's handler
  *                                  API): metering.ts (bytes, deadlines, the body gate, a sent
@@ -93,6 +96,8 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // left, its catch-all hands every body over as the raw stream.
   app.removeAllContentTypeParsers()
   app.addHook('preHandler', readBodyStage({ maxBodyBytes: config.MAX_BODY_BYTES, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, answer }))
+  // a billable call is marked, and its answer read for the transaction ids, kept or replayed
+  app.addHook('preHandler', new BillableRoutes(config).stage)
   // before auth: a kept answer is replayed without a token, and a retry never waits for one
   app.addHook('preHandler', journal.stage)
   app.addHook('preHandler', authStage({ routes: options.routes, tokens: options.tokens, basic: () => store.authorization, apiKey: () => store.credentials.apiKey, answer }))

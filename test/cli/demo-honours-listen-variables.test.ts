@@ -17,7 +17,7 @@ async function demoAnswers (t: Test, origin: string, dispatcher?: ReturnType<typ
   t.equal(await res.body.text(), '"Hello demo-user"')
 }
 
-t.test('LISTEN_PORT and ADMIN_PORT from the environment', async (t) => {
+t.test('LISTEN_PORT and ADMIN_PORT from the environment; the demo tells the retry story', async (t) => {
   const port = await freePort()
   const adminPort = await freePort()
   const demo = spawnSidecar(t, ['demo'], { LISTEN_PORT: String(port), ADMIN_PORT: String(adminPort), LOG_LEVEL: 'info' })
@@ -26,6 +26,20 @@ t.test('LISTEN_PORT and ADMIN_PORT from the environment', async (t) => {
   const ready = await request(`http://127.0.0.1:${adminPort}/readyz`)
   t.equal(ready.statusCode, 200, 'the admin listener is on ADMIN_PORT')
   await ready.body.dump()
+  // issue 18 item 5: an app times out, retries with the same key, gets the first
+  // answer marked replayed, and the mock ran one verification
+  await demo.waitForLine(/\/transactions lists/, 30_000)
+  const story = demo.stderr.slice(demo.stderr.findIndex((l) => l.startsWith('Idempotency-Key:')))
+  t.match(story[0], /calls POST \/verifications\/v1\/verify with Idempotency-Key demo-/)
+  t.match(story[1], /the app gives up after 300 ms/)
+  const retry = /retry with the same key -> 200, Idempotent-Replayed: true, TransactionID ([\da-f-]{36}), TransactionRecordID ([\da-f-]{36})$/.exec(story[2] ?? '')
+  t.ok(retry, `the retry is replayed with the ids: ${story[2] ?? ''}`)
+  t.equal(story[3], '  the mock ran 1 verification')
+  t.match(story[4], `/transactions lists the call whose answer the app lost (answer-lost): TransactionID ${retry?.[1] ?? 'none'}`)
+  const listing = await request(`http://127.0.0.1:${adminPort}/transactions`)
+  const calls = (await listing.body.json() as { calls: Array<Record<string, unknown>> }).calls
+  t.same(calls.map((c) => [c.transactionId, c.transactionRecordId]), [[retry?.[1], retry?.[2]]], '/transactions names the same call')
+  t.ok(demo.stderr.some((l) => l.includes(`curl -s http://127.0.0.1:${adminPort}/transactions`)), 'and the demo says where to look')
   demo.child.kill('SIGTERM')
   t.equal(await demo.exited, 0)
 })
@@ -41,9 +55,12 @@ t.test('--port wins over LISTEN_PORT', async (t) => {
 
 t.test('LISTEN_SOCKET from the environment: the demo listens there and its curl lines say so', async (t) => {
   const socketPath = join(socketDir(t), 'demo.sock')
-  const demo = spawnSidecar(t, ['demo'], { LISTEN_SOCKET: socketPath, ADMIN_PORT: '0', LOG_LEVEL: 'info' })
+  const demo = spawnSidecar(t, ['demo'], { LISTEN_SOCKET: socketPath, ADMIN_PORT: String(await freePort()), LOG_LEVEL: 'info' })
   await demo.waitForLine(/^NAPI v1.* 200 /, 30_000)
   t.ok(demo.stderr.some((l) => l.includes(`curl -s --unix-socket ${socketPath} http://sidecar/connection/v1/testauthentication`)))
+  // the story's calls go through the socket, its /transactions to the admin port
+  await demo.waitForLine(/the mock ran 1 verification/, 30_000)
+  t.match(await demo.waitForLine(/\/transactions lists/, 30_000), /\(answer-lost\): TransactionID [\da-f-]{36}$/)
   await demoAnswers(t, 'http://sidecar', socketClient(t, socketPath))
   demo.child.kill('SIGTERM')
   t.equal(await demo.exited, 0)
