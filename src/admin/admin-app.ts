@@ -11,6 +11,7 @@ import type { Clock } from '../clock.js'
 import type { LifecycleFacts } from '../lifecycle.js'
 import type { SidecarMetrics } from './metrics.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
+import type { StoreHealth } from '../journal/journal-store.js'
 
 export interface AdminAppOptions {
   config: Readonly<Config>
@@ -23,6 +24,8 @@ export interface AdminAppOptions {
   version: string
   routes: AuthRoutes
   tokens: TokenStore | undefined
+  /** The idempotency journal's store (memory unless IDEMPOTENCY_STORE names a shared one). */
+  journalStore: () => StoreHealth
 }
 
 /**
@@ -70,6 +73,8 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
         tokens: options.tokens?.status() ?? {}
       },
       ready: readiness.ready,
+      // kind, URL without credentials, whether it answers; readiness does not depend on it
+      idempotencyStore: options.journalStore(),
       certificate: {
         subject: info.subject,
         issuer: info.issuer,

@@ -1,6 +1,7 @@
 import type { Exchange } from '../proxy/exchange.js'
 import { downstreamResponseHeaders } from '../proxy/header-policy.js'
-import type { JournalEntry, MemoryJournalStore } from './memory-store.js'
+import type { JournalStore } from './journal-store.js'
+import type { JournalEntry } from './memory-store.js'
 
 /**
  * The first attempt of a keyed request, as the journal follows it: whether
@@ -10,7 +11,7 @@ import type { JournalEntry, MemoryJournalStore } from './memory-store.js'
  * never run: a retry may run).
  */
 export class Attempt {
-  readonly #store: MemoryJournalStore
+  readonly #store: JournalStore
   readonly #keyHash: string
   readonly #entry: JournalEntry
   readonly #maxAnswerBytes: number
@@ -23,7 +24,7 @@ export class Attempt {
   #size = 0
   #tooLarge = false
 
-  constructor (store: MemoryJournalStore, keyHash: string, entry: JournalEntry, maxAnswerBytes: number) {
+  constructor (store: JournalStore, keyHash: string, entry: JournalEntry, maxAnswerBytes: number) {
     this.#store = store
     this.#keyHash = keyHash
     this.#entry = entry
@@ -61,12 +62,12 @@ export class Attempt {
     }
     this.#over = true
     if (this.#tooLarge) {
-      this.#store.finish(this.#keyHash, this.#entry, { kind: 'too-large' })
+      void this.#store.finish(this.#keyHash, this.#entry, { kind: 'too-large' })
       return
     }
     const body = this.#chunks.length === 1 ? this.#chunks[0] as Buffer : Buffer.concat(this.#chunks, this.#size)
     this.#chunks = []
-    this.#store.finish(this.#keyHash, this.#entry, { kind: 'answered', answer: { status: this.#status, headers: this.#headers, body } })
+    void this.#store.finish(this.#keyHash, this.#entry, { kind: 'answered', answer: { status: this.#status, headers: this.#headers, body } })
   }
 
   /**
@@ -78,8 +79,8 @@ export class Attempt {
     if (this.#over) return
     this.#over = true
     this.#chunks = []
-    if (this.#sent) this.#store.finish(this.#keyHash, this.#entry, { kind: 'unknown' })
-    else this.#store.release(this.#keyHash, this.#entry)
+    if (this.#sent) void this.#store.finish(this.#keyHash, this.#entry, { kind: 'unknown' })
+    else void this.#store.release(this.#keyHash, this.#entry)
   }
 
   /**

@@ -10,12 +10,15 @@ export interface KeptAnswer {
 /**
  * How a first attempt ended, as far as its retries are concerned:
  * `answered`, with the answer; `unknown`, sent upstream and then timed out or
- * cut short; `too-large`, answered with a body over IDEMPOTENCY_MAX_ANSWER_BYTES.
+ * cut short; `too-large`, answered with a body over IDEMPOTENCY_MAX_ANSWER_BYTES;
+ * `abandoned` (a shared store's only), still in flight past the longest an
+ * attempt can take: the sidecar running it stopped.
  */
 export type Outcome =
   | { readonly kind: 'answered', readonly answer: KeptAnswer }
   | { readonly kind: 'unknown' }
   | { readonly kind: 'too-large' }
+  | { readonly kind: 'abandoned' }
 
 export interface JournalEntry {
   /** The first request's method, path with query and body hash, as one hash (idempotency-key.ts). */
