@@ -56,7 +56,7 @@ export async function startRedis (t: Teardown, options: { password?: string, tcp
       let out = ''
       started.stdout?.on('data', (chunk: Buffer) => {
         out += chunk.toString()
-        if (out.includes('Ready to accept connections')) resolve()
+        if (/ready to accept connections/i.test(out)) resolve()
       })
       started.once('exit', (code) => { reject(new Error(`redis-server exited (${String(code)}) before it was ready: ${out.slice(-500)}`)) })
     })
