@@ -5,7 +5,6 @@ import { describeFsError, readFileSafely } from '../config/read-file-safely.js'
 import { ConfigError } from '../errors.js'
 import { pemCertificates } from '../tls-trust.js'
 import type { SharedJournalStore, StoreHealth } from './journal-store.js'
-import { deriveJournalKeys } from './sealed-entry.js'
 import { encryptionKey, storeLocation } from './store-location.js'
 
 /** The store the journal keeps its entries in, when it is not the default memory store. */
@@ -38,8 +37,8 @@ export function attemptLeaseMs (config: Readonly<Config>): number {
 export async function openSharedJournal (config: Readonly<Config>, clock: Clock, logger: Logger): Promise<SharedJournal | undefined> {
   const location = storeLocation(config)
   if (location.kind === 'memory') return undefined
+  const [{ RedisJournalStore }, { deriveJournalKeys }] = await Promise.all([import('./redis-store.js'), import('./sealed-entry.js')])
   const keys = deriveJournalKeys(encryptionKey(config, location) as Buffer)
-  const { RedisJournalStore } = await import('./redis-store.js')
   const store = new RedisJournalStore({
     location,
     entriesKey: keys.entries,
@@ -54,7 +53,8 @@ export async function openSharedJournal (config: Readonly<Config>, clock: Clock,
   return { store, keyHashSecret: keys.keyHashes }
 }
 
-function readCa (path: string): string[] {
+/** IDEMPOTENCY_STORE_CA_FILE's certificates (also for `check`). */
+export function readCa (path: string): string[] {
   let text: string
   try {
     text = readFileSafely(path, { encoding: 'utf8' })

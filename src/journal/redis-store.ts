@@ -72,22 +72,7 @@ export class RedisJournalStore implements SharedJournalStore {
   constructor (options: RedisStoreOptions) {
     this.#options = options
     this.#seal = new EntrySeal(options.entriesKey)
-    const { location, timeoutMs } = options
-    const redisOptions: RedisOptions = {
-      ...(location.path === undefined ? { host: location.host as string, port: location.port as number } : { path: location.path }),
-      db: location.db,
-      ...(location.username === undefined ? {} : { username: location.username }),
-      ...(location.password === undefined ? {} : { password: location.password }),
-      ...(location.tls ? { tls: { secureContext: secureContextTrusting({}, options.ca), servername: location.host as string } } : {}),
-      connectionName: 'trulioo-mtls-sidecar',
-      // a call while disconnected fails at once: a keyed request is refused, never queued behind an outage
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
-      retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
-      lazyConnect: true
-    }
+    const redisOptions = connectionOptions(options.location, options.ca, options.timeoutMs)
     this.#client = new Redis(redisOptions) as Redis & Scripts
     this.#client.defineCommand('journalClaim', { numberOfKeys: 1, lua: CLAIM })
     this.#client.defineCommand('journalFinish', { numberOfKeys: 1, lua: FINISH })
@@ -254,5 +239,49 @@ export class RedisJournalStore implements SharedJournalStore {
     if (this.#closed || this.#lastError !== undefined) return
     this.#lastError = 'connection closed'
     this.#options.logger.warn({ store: this.#options.location.shown }, 'the connection to the idempotency store closed: requests with Idempotency-Key get 503 IDEMPOTENCY_STORE_UNAVAILABLE until it is back')
+  }
+}
+
+/**
+ * How ioredis reaches the store: the socket or host and port, the database,
+ * the credentials (never logged), TLS verified against the default roots and
+ * IDEMPOTENCY_STORE_CA_FILE's. A call while disconnected fails at once (no
+ * queue): a keyed request is refused, never held behind an outage.
+ */
+export function connectionOptions (location: RedisStoreOptions['location'], ca: readonly string[] | undefined, timeoutMs: number): RedisOptions {
+  return {
+    ...(location.path === undefined ? { host: location.host as string, port: location.port as number } : { path: location.path }),
+    db: location.db,
+    ...(location.username === undefined ? {} : { username: location.username }),
+    ...(location.password === undefined ? {} : { password: location.password }),
+    ...(location.tls ? { tls: { secureContext: secureContextTrusting({}, ca), servername: location.host as string } } : {}),
+    connectionName: 'trulioo-mtls-sidecar',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+    lazyConnect: true
+  }
+}
+
+/** `check`'s step: connects once (no retries), PINGs, and says which server answered. */
+export async function probeStore (location: RedisStoreOptions['location'], ca: readonly string[] | undefined, timeoutMs: number): Promise<{ server: string }> {
+  const client = new Redis({ ...connectionOptions(location, ca, timeoutMs), retryStrategy: () => null })
+  // what went wrong comes as an event; the call itself only says the connection closed
+  let cause: Error | undefined
+  client.on('error', (err: Error) => { cause ??= err })
+  try {
+    try {
+      await client.connect()
+      await client.ping()
+    } catch (err) {
+      throw cause ?? err
+    }
+    const info = await client.info('server')
+    const version = /^(valkey|redis)_version:(\S+)/m.exec(info)
+    return { server: version === null ? 'a Redis-compatible server' : `${version[1] === 'valkey' ? 'Valkey' : 'Redis'} ${version[2] as string}` }
+  } finally {
+    client.disconnect()
   }
 }
