@@ -42,6 +42,7 @@ export async function openSharedJournal (config: Readonly<Config>, clock: Clock,
   const store = new RedisJournalStore({
     location,
     entriesKey: keys.entries,
+    keyCheck: keys.check,
     ...(config.IDEMPOTENCY_STORE_CA_FILE === undefined ? {} : { ca: readCa(config.IDEMPOTENCY_STORE_CA_FILE) }),
     clock,
     ttlMs: config.IDEMPOTENCY_TTL_S * 1000,

@@ -7,11 +7,17 @@
  */
 
 /**
- * KEYS[1] the entry; ARGV: now, token, exp, px (Redis expiry, ms), data.
- * An entry that has not expired by the journal's clock is answered as it is
- * ({0, data, tok}); otherwise this claim becomes the entry ({1}).
+ * KEYS[1] the entry, KEYS[2] the key check; ARGV: now, token, exp, px (Redis
+ * expiry, ms), data, the key check of this sidecar's encryption key.
+ * A sidecar whose key is not the one the others use gets {-1}: it could
+ * neither find nor read their entries, and a duplicate would run. Otherwise
+ * an entry that has not expired by the journal's clock is answered as it is
+ * ({0, data, tok}), or this claim becomes the entry ({1}).
  */
 export const CLAIM = `
+local check = redis.call('GET', KEYS[2])
+if check and check ~= ARGV[6] then return {-1} end
+redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[4])
 local exp = redis.call('HGET', KEYS[1], 'exp')
 if exp and tonumber(exp) > tonumber(ARGV[1]) then
   local found = redis.call('HMGET', KEYS[1], 'data', 'tok')

@@ -13,6 +13,8 @@ import type { StoreLocation } from './store-location.js'
 export const KEY_PREFIX = 'trulioo-sidecar:journal:'
 /** One channel for every sidecar: each message is the key hash of an entry that finished or was released. */
 export const SETTLED_CHANNEL = 'trulioo-sidecar:journal:settled'
+/** Which encryption key the sidecars sharing the store use (sealed-entry.ts deriveJournalKeys), renewed by every claim. */
+export const KEY_CHECK = 'trulioo-sidecar:journal:key-check'
 /** A waiting retry looks again at least this often, in case a message was missed (a reconnect). */
 const POLL_MS = 1_000
 
@@ -20,6 +22,8 @@ export interface RedisStoreOptions {
   readonly location: Extract<StoreLocation, { kind: 'redis' }>
   /** The entries key (sealed-entry.ts deriveJournalKeys). */
   readonly entriesKey: Buffer
+  /** The key check of this sidecar's encryption key. */
+  readonly keyCheck: string
   /** PEM certificates trusted for rediss:// besides the default roots. */
   readonly ca?: readonly string[]
   readonly clock: Clock
@@ -32,7 +36,7 @@ export interface RedisStoreOptions {
 }
 
 interface Scripts {
-  journalClaimBuffer (key: string, now: string, token: string, exp: string, px: string, data: Buffer): Promise<[number, Buffer?, Buffer?]>
+  journalClaimBuffer (key: string, check: string, now: string, token: string, exp: string, px: string, data: Buffer, keyCheck: string): Promise<[number, Buffer?, Buffer?]>
   journalFinish (key: string, token: string, exp: string, px: string, data: Buffer, channel: string, keyHash: string): Promise<number>
   journalRelease (key: string, token: string, channel: string, keyHash: string): Promise<number>
 }
@@ -67,6 +71,8 @@ export class RedisJournalStore implements SharedJournalStore {
   #errors = 0
   #lastError: string | undefined
   #wasConnected = false
+  /** Between a lost (or never made) connection and the next one: said once, at its start. */
+  #outage = false
   #closed = false
 
   constructor (options: RedisStoreOptions) {
@@ -74,7 +80,7 @@ export class RedisJournalStore implements SharedJournalStore {
     this.#seal = new EntrySeal(options.entriesKey)
     const redisOptions = connectionOptions(options.location, options.ca, options.timeoutMs)
     this.#client = new Redis(redisOptions) as Redis & Scripts
-    this.#client.defineCommand('journalClaim', { numberOfKeys: 1, lua: CLAIM })
+    this.#client.defineCommand('journalClaim', { numberOfKeys: 2, lua: CLAIM })
     this.#client.defineCommand('journalFinish', { numberOfKeys: 1, lua: FINISH })
     this.#client.defineCommand('journalRelease', { numberOfKeys: 1, lua: RELEASE })
     this.#subscriber = new Redis({ ...redisOptions, commandTimeout: undefined })
@@ -113,7 +119,10 @@ export class RedisJournalStore implements SharedJournalStore {
     const token = randomBytes(12).toString('hex')
     const leaseUntil = now + leaseMs
     const sealed = this.#seal.seal(keyHash, { fingerprint, requestId, startedAt: now, leaseUntil })
-    const reply = await this.#call(async () => await this.#client.journalClaimBuffer(KEY_PREFIX + keyHash, String(now), token, String(now + leaseMs + ttlMs), String(leaseMs + ttlMs), sealed))
+    const reply = await this.#call(async () => await this.#client.journalClaimBuffer(KEY_PREFIX + keyHash, KEY_CHECK, String(now), token, String(now + leaseMs + ttlMs), String(leaseMs + ttlMs), sealed, this.#options.keyCheck))
+    if (reply[0] === -1) {
+      throw this.#failed(new Error(`this sidecar's IDEMPOTENCY_ENCRYPTION_KEY is not the one the other sidecars using this store have: it could neither find nor read their entries, so requests with Idempotency-Key are refused here; give every sidecar the same key file (to change the key on purpose, restart them all with the new one and delete ${KEY_CHECK})`))
+    }
     if (reply[0] === 1) {
       const entry: JournalEntry = { fingerprint, requestId, startedAt: now, outcome: undefined, expiresAt: Infinity, bytes: 0 }
       this.#claims.set(entry, { keyHash, token, won: true, leaseUntil })
@@ -225,19 +234,22 @@ export class RedisJournalStore implements SharedJournalStore {
     const { logger, location } = this.#options
     logger.info({ store: location.shown }, this.#wasConnected ? 'the idempotency store is reachable again' : 'idempotency store connected')
     this.#wasConnected = true
+    this.#outage = false
     this.#lastError = undefined
   }
 
   #connectionFailed (err: Error): void {
-    // every reconnection attempt emits one: said once per outage
-    if (this.#lastError !== undefined) return
     this.#lastError = err.message
+    // every reconnection attempt emits one: said once per outage
+    if (this.#outage || this.#closed) return
+    this.#outage = true
     this.#options.logger.warn({ store: this.#options.location.shown, err: err.message }, 'the idempotency store cannot be reached: requests with Idempotency-Key get 503 IDEMPOTENCY_STORE_UNAVAILABLE until it is back; requests without one are not affected')
   }
 
   #disconnected (): void {
-    if (this.#closed || this.#lastError !== undefined) return
-    this.#lastError = 'connection closed'
+    if (this.#closed || this.#outage) return
+    this.#outage = true
+    this.#lastError ??= 'connection closed'
     this.#options.logger.warn({ store: this.#options.location.shown }, 'the connection to the idempotency store closed: requests with Idempotency-Key get 503 IDEMPOTENCY_STORE_UNAVAILABLE until it is back')
   }
 }

@@ -22,11 +22,13 @@ const HEAD = 1 + IV_BYTES + TAG_BYTES
  * The two keys made from IDEMPOTENCY_ENCRYPTION_KEY (HKDF-SHA-256, one label
  * each, so that neither use weakens the other): one encrypts entries, one
  * hashes the applications' keys. Every sidecar sharing the store derives the
- * same two, so a retry through another sidecar finds the entry.
+ * same two, so a retry through another sidecar finds the entry; a third
+ * value, the key check, tells them whether they do.
  */
-export function deriveJournalKeys (master: Buffer): { entries: Buffer, keyHashes: Buffer } {
+export function deriveJournalKeys (master: Buffer): { entries: Buffer, keyHashes: Buffer, check: string } {
   const derive = (label: string): Buffer => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `trulioo-mtls-sidecar journal v1 ${label}`, 32))
-  return { entries: derive('entries'), keyHashes: derive('key hashes') }
+  // stored in clear so that sidecars can tell whether they share the key: it gives nothing of the key away
+  return { entries: derive('entries'), keyHashes: derive('key hashes'), check: derive('key check').subarray(0, 16).toString('hex') }
 }
 
 /**

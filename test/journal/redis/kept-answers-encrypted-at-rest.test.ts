@@ -18,7 +18,11 @@ t.test('what Redis holds: the keyed hash as the name, the entry encrypted, no ke
   await mock.whenRecorded(2)
 
   await redis.raw.connect()
-  const names = await redis.raw.keys('*')
+  const all = await redis.raw.keys('*')
+  t.same(all.filter((name) => !name.startsWith('trulioo-sidecar:journal:')), [], 'nothing outside the prefix')
+  // which encryption key the sidecars use, as a check value that gives nothing of it away
+  t.match(await redis.raw.get('trulioo-sidecar:journal:key-check'), /^[0-9a-f]{32}$/)
+  const names = all.filter((name) => name !== 'trulioo-sidecar:journal:key-check')
   t.equal(names.length, 2, 'one Redis key per Idempotency-Key')
   for (const name of names) {
     t.match(name, /^trulioo-sidecar:journal:[0-9a-f]{64}$/, 'named by the keyed hash only')
@@ -29,14 +33,14 @@ t.test('what Redis holds: the keyed hash as the name, the entry encrypted, no ke
   const stored = await Promise.all(names.map(async (name) => await redis.raw.hgetallBuffer(name)))
   t.same(stored.map((h) => Object.keys(h).sort()), [['data', 'exp', 'st', 'tok'], ['data', 'exp', 'st', 'tok']], 'four fields, nothing else')
   t.same(stored.map((h) => h.st?.toString()).sort(), ['done', 'run'])
-  const all = Buffer.concat(stored.flatMap((h) => Object.values(h)))
+  const held = Buffer.concat(stored.flatMap((h) => Object.values(h)))
   // every 8-byte run of what passed through, in either direction, is absent from what Redis holds
   const secrets = [first.text, BODY, KEY, first.headers['x-request-id'] as string, mock.requests[0]?.headers['x-request-id'] as string ?? '']
   let windows = 0
   for (const text of secrets.filter((s) => s.length >= 8)) {
     for (let i = 0; i + 8 <= text.length; i++) {
       windows++
-      if (all.includes(Buffer.from(text.slice(i, i + 8)))) t.fail(`found in clear in Redis: ${JSON.stringify(text.slice(i, i + 8))}`)
+      if (held.includes(Buffer.from(text.slice(i, i + 8)))) t.fail(`found in clear in Redis: ${JSON.stringify(text.slice(i, i + 8))}`)
     }
   }
   t.ok(windows > 100, `${windows} fragments looked for, none found`)
@@ -55,4 +59,12 @@ t.test('what Redis holds: the keyed hash as the name, the entry encrypted, no ke
   t.equal(refused.headers['x-sidecar-error'], 'IDEMPOTENCY_STORE_UNAVAILABLE')
   t.equal(mock.requests.length, before, 'nothing sent')
   t.match(sidecar.journalStore().lastError, /does not decrypt/)
+
+  // a sidecar given another key could neither find nor read the entries: it refuses keyed requests
+  const stranger = await startProxy(t, mock, await sharedJournalEnv(redis.url))
+  const elsewhere = await post(http, `${stranger.url}${VERIFY}`, `${KEY}-running`)
+  t.equal(elsewhere.headers['x-sidecar-error'], 'IDEMPOTENCY_STORE_UNAVAILABLE', 'another key: refused, not run again')
+  t.equal(mock.requests.length, before)
+  t.match(stranger.sidecar.journalStore().lastError, /IDEMPOTENCY_ENCRYPTION_KEY is not the one the other sidecars using this store have/)
+  t.equal((await post(http, `${stranger.url}${VERIFY}`, undefined)).status, 200, 'keyless requests pass')
 })

@@ -15,9 +15,9 @@ t.test('a claim that lost its entry (expired, claimed again) can neither finish 
   const location = storeLocation({ IDEMPOTENCY_STORE: redis.url } as unknown as Config)
   if (location.kind !== 'redis') throw new Error('a redis location')
   const clock = new FakeClock(Date.now())
-  const { entries } = deriveJournalKeys(randomBytes(32))
+  const { entries, check } = deriveJournalKeys(randomBytes(32))
   const open = async (): Promise<RedisJournalStore> => {
-    const store = new RedisJournalStore({ location, entriesKey: entries, clock, ttlMs: 10_000, leaseMs: 5_000, timeoutMs: 2_000, logger: pino({ level: 'silent' }) })
+    const store = new RedisJournalStore({ location, entriesKey: entries, keyCheck: check, clock, ttlMs: 10_000, leaseMs: 5_000, timeoutMs: 2_000, logger: pino({ level: 'silent' }) })
     t.teardown(() => store.close())
     t.ok(await store.connect(), 'connected')
     return store

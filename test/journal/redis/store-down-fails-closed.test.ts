@@ -54,3 +54,18 @@ t.test('Redis stopped mid-run: keyed requests get 503 and are not sent, keyless 
   t.equal(replay.headers['idempotent-replayed'], 'true', 'the journal works again')
   t.match(await metrics(), /^trulioo_sidecar_idempotency_store_up\{store="redis"\} 1$/m)
 })
+
+t.test('a sidecar started while the store is down starts (keyless calls work), and connects once the store is up', { skip: redisSkip }, async (t) => {
+  const redis = await startRedis(t)
+  await redis.stop()
+  const mock = await startMock(t)
+  const { url, sidecar } = await startProxy(t, mock, await sharedJournalEnv(redis.url, { IDEMPOTENCY_STORE_TIMEOUT_MS: '300' }))
+  const http = client(t)
+  t.equal(sidecar.journalStore().connected, false)
+  t.equal((await post(http, `${url}${VERIFY}`, 'early')).headers['x-sidecar-error'], 'IDEMPOTENCY_STORE_UNAVAILABLE')
+  t.equal((await post(http, `${url}${VERIFY}`, undefined)).status, 200)
+  await redis.start()
+  t.ok(await waitFor(() => sidecar.journalStore().connected), 'connected once the store came up')
+  t.equal((await post(http, `${url}${VERIFY}`, 'early')).status, 200)
+  t.equal((await post(http, `${url}${VERIFY}`, 'early')).headers['idempotent-replayed'], 'true')
+})
