@@ -40,6 +40,7 @@ export class Journal {
   readonly #hasher: KeyHasher
   readonly #required: readonly RequiredRoute[]
   #lastEvictWarning = -Infinity
+  #lastStoreWarning = -Infinity
 
   constructor (options: JournalOptions) {
     this.#options = options
@@ -143,7 +144,12 @@ export class Journal {
    * run unprotected (fail closed). Keyless requests never come here.
    */
   #storeFailed (reply: FastifyReply, err: Error): void {
-    this.#options.logger.warn({ requestId: reply.request.id, err: err.message }, 'a request with Idempotency-Key was refused: the idempotency store did not answer')
+    // each refusal has its access line (errorCode); the reason is said at most once a minute
+    const now = this.#options.clock.now()
+    if (now - this.#lastStoreWarning >= 60_000) {
+      this.#lastStoreWarning = now
+      this.#options.logger.warn({ requestId: reply.request.id, err: err.message }, 'requests with Idempotency-Key are refused (503 IDEMPOTENCY_STORE_UNAVAILABLE): the idempotency store did not answer')
+    }
     this.#options.answer(reply, new SidecarRequestError('IDEMPOTENCY_STORE_UNAVAILABLE', 'the idempotency store (IDEMPOTENCY_STORE) cannot be reached, so this sidecar cannot tell whether this key already ran; nothing was sent upstream; retry with the same key later', { cause: err }))
   }
 
