@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { isIP } from 'node:net'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
@@ -266,7 +267,8 @@ export function connectionOptions (location: RedisStoreOptions['location'], ca: 
     db: location.db,
     ...(location.username === undefined ? {} : { username: location.username }),
     ...(location.password === undefined ? {} : { password: location.password }),
-    ...(location.tls ? { tls: { secureContext: secureContextTrusting({}, ca), servername: location.host as string } } : {}),
+    // verified as the upstream is: the default roots plus IDEMPOTENCY_STORE_CA_FILE's, the host name checked (SNI only for a name)
+    ...(location.tls ? { tls: { secureContext: secureContextTrusting({}, ca), ...(isIP(location.host as string) === 0 ? { servername: location.host as string } : {}) } } : {}),
     connectionName: 'trulioo-mtls-sidecar',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -40,20 +40,26 @@ export interface RedisServer {
   start (): Promise<void>
 }
 
-export async function startRedis (t: Teardown, options: { password?: string, tcp?: boolean } = {}): Promise<RedisServer> {
+/** `tls`: a TLS port only (rediss://localhost:port), with this certificate and key (PEM files). */
+export async function startRedis (t: Teardown, options: { password?: string, tcp?: boolean, tls?: { certFile: string, keyFile: string, caFile: string } } = {}): Promise<RedisServer> {
   if (REDIS_SERVER === undefined) throw new Error('redis-server is not installed (.ci/run installs it: apt-get install -y redis-server)')
   const dir = mkdtempSync(join(tmpdir(), 'redis-'))
   const socket = join(dir, 'redis.sock')
-  const port = options.tcp === true ? await freePort() : 0
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--unixsocket', socket, '--unixsocketperm', '700',
+  const port = options.tcp === true || options.tls !== undefined ? await freePort() : 0
+  const args = ['--port', options.tls === undefined ? String(port) : '0', '--bind', '127.0.0.1', '--unixsocket', socket, '--unixsocketperm', '700',
     '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', '', '--loglevel', 'notice']
   if (options.password !== undefined) args.push('--requirepass', options.password)
+  if (options.tls !== undefined) {
+    args.push('--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile,
+      '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no')
+  }
   let child: ChildProcess | undefined
   const start = async (): Promise<void> => {
     const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child = started
     await new Promise<void>((resolve, reject) => {
       let out = ''
+      started.stderr?.on('data', (chunk: Buffer) => { out += chunk.toString() })
       started.stdout?.on('data', (chunk: Buffer) => {
         out += chunk.toString()
         if (/ready to accept connections/i.test(out)) resolve()
@@ -78,7 +84,7 @@ export async function startRedis (t: Teardown, options: { password?: string, tcp
     rmSync(dir, { recursive: true, force: true })
   })
   return {
-    url: options.tcp === true ? `redis://127.0.0.1:${port}` : `unix://${socket}`,
+    url: options.tls !== undefined ? `rediss://localhost:${port}` : options.tcp === true ? `redis://127.0.0.1:${port}` : `unix://${socket}`,
     password: options.password,
     raw,
     stop,
