@@ -279,8 +279,12 @@ export function connectionOptions (location: RedisStoreOptions['location'], ca: 
   }
 }
 
-/** `check`'s step: connects once (no retries), PINGs, and says which server answered. */
-export async function probeStore (location: RedisStoreOptions['location'], ca: readonly string[] | undefined, timeoutMs: number): Promise<{ server: string }> {
+/**
+ * `check`'s step: connects once (no retries), PINGs, says which server
+ * answered, and whether the sidecars already using it have this key
+ * (undefined: none has claimed anything for a while).
+ */
+export async function probeStore (location: RedisStoreOptions['location'], ca: readonly string[] | undefined, timeoutMs: number, keyCheck: string): Promise<{ server: string, sameKey: boolean | undefined }> {
   const client = new Redis({ ...connectionOptions(location, ca, timeoutMs), retryStrategy: () => null })
   // what went wrong comes as an event; the call itself only says the connection closed
   let cause: Error | undefined
@@ -294,7 +298,11 @@ export async function probeStore (location: RedisStoreOptions['location'], ca: r
     }
     const info = await client.info('server')
     const version = /^(valkey|redis)_version:(\S+)/m.exec(info)
-    return { server: version === null ? 'a Redis-compatible server' : `${version[1] === 'valkey' ? 'Valkey' : 'Redis'} ${version[2] as string}` }
+    const theirs = await client.get(KEY_CHECK)
+    return {
+      server: version === null ? 'a Redis-compatible server' : `${version[1] === 'valkey' ? 'Valkey' : 'Redis'} ${version[2] as string}`,
+      sameKey: theirs === null ? undefined : theirs === keyCheck
+    }
   } finally {
     client.disconnect()
   }

@@ -11,7 +11,14 @@ t.test('with a shared store, check reaches it last; it fails, with advice, when 
   const report = await runCheck({ env, envFile: false })
   t.ok(report.ok, JSON.stringify(report.steps, null, 2))
   const step = report.steps.at(-1)
-  t.match(step, { id: 'idempotency-store', status: 'pass', detail: new RegExp(`^${redis.url}/0 answered PING in \\d+ ms \\(Redis \\d`) })
+  t.match(step, { id: 'idempotency-store', status: 'pass', detail: new RegExp(`^${redis.url}/0 answered PING in \\d+ ms \\(Redis \\d.*no sidecar has used it lately`) })
+
+  // a sidecar with another key has claimed in this store: check says this key would be refused
+  await redis.raw.connect()
+  await redis.raw.set('trulioo-sidecar:journal:key-check', '0'.repeat(32))
+  const other = await runCheck({ env, envFile: false })
+  t.match(other.steps.at(-1), { id: 'idempotency-store', status: 'fail', detail: /another IDEMPOTENCY_ENCRYPTION_KEY/, advice: /same key file/ })
+  await redis.raw.del('trulioo-sidecar:journal:key-check')
 
   const wrong = await runCheck({ env: { ...env, IDEMPOTENCY_STORE_PASSWORD: 'not-the-password' }, envFile: false })
   t.match(wrong.steps.at(-1), { id: 'idempotency-store', status: 'fail', detail: /WRONGPASS|invalid password|NOAUTH/i, advice: /IDEMPOTENCY_STORE_PASSWORD_FILE/ })
