@@ -39,6 +39,8 @@ t.test('two sidecars sharing one Redis: a retry through the other is replayed, 5
     t.notMatch(text, PASSWORD, `${name}: no Redis password in any log line`)
     t.notMatch(text, 'shared-1', `${name}: no key in any log line`)
     t.notMatch(text, 'burst-shared', `${name}: no key in any log line`)
+    t.notMatch(text, 'Jane-Journal-Body', `${name}: no request body in any log line`)
+    t.notMatch(text, 'TransactionRecordID', `${name}: no answer body in any log line`)
     t.match(text, /idempotency store connected/, `${name} said it connected`)
   }
 })
