@@ -57,6 +57,10 @@ export async function startRedis (t: Teardown, options: { password?: string, tcp
   const start = async (): Promise<void> => {
     const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     child = started
+    // a test process that dies before its teardown (a crash, a tap timeout) leaves no server behind
+    const orphan = (): void => { started.kill('SIGKILL') }
+    process.once('exit', orphan)
+    started.once('exit', () => { process.removeListener('exit', orphan) })
     await new Promise<void>((resolve, reject) => {
       let out = ''
       started.stderr?.on('data', (chunk: Buffer) => { out += chunk.toString() })
