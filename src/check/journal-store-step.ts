@@ -37,6 +37,8 @@ const journalStoreStep: Step = {
     const data = { store: location.shown, server: found.server, ms, sameKey: found.sameKey ?? null }
     if (found.sameKey === false) return fail(`${location.shown} answered (${found.server}), but the sidecars using it have another IDEMPOTENCY_ENCRYPTION_KEY: this one would refuse every request with Idempotency-Key`, JOURNAL_KEY_ADVICE, data)
     const key = found.sameKey === true ? 'the sidecars using it have the same IDEMPOTENCY_ENCRYPTION_KEY' : 'no sidecar has used it lately'
-    return pass(`${location.shown} answered PING in ${ms} ms (${found.server}); ${key}`, data)
+    const passed = pass(`${location.shown} answered PING in ${ms} ms (${found.server}); ${key}`, data)
+    // a warning on a pass: the store works, and may one day drop an entry in flight
+    return found.evictionRisk === undefined ? passed : { ...passed, advice: found.evictionRisk }
   }
 }

@@ -237,6 +237,9 @@ export class RedisJournalStore implements SharedJournalStore {
     this.#wasConnected = true
     this.#outage = false
     this.#lastError = undefined
+    void evictionRisk(this.#client).then((risk) => {
+      if (risk !== undefined) logger.warn({ store: location.shown }, risk)
+    })
   }
 
   #connectionFailed (err: Error): void {
@@ -280,11 +283,28 @@ export function connectionOptions (location: RedisStoreOptions['location'], ca: 
 }
 
 /**
+ * Why this server might drop an entry before its time, if it might: with a
+ * memory limit and any policy but noeviction, Redis evicts keys under
+ * pressure, and an evicted in-flight marker lets a duplicate run. Undefined
+ * when it cannot (or the server does not say: CONFIG may be refused).
+ */
+export async function evictionRisk (client: Redis): Promise<string | undefined> {
+  try {
+    const [, limit] = await client.config('GET', 'maxmemory') as [string, string]
+    const [, policy] = await client.config('GET', 'maxmemory-policy') as [string, string]
+    if (limit === '0' || policy === 'noeviction') return undefined
+    return `the idempotency store may evict entries (maxmemory ${limit} bytes, maxmemory-policy ${policy}): an evicted in-flight marker would let a duplicate run; set maxmemory-policy noeviction on the Redis or Valkey server (docs/journal.md)`
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * `check`'s step: connects once (no retries), PINGs, says which server
  * answered, and whether the sidecars already using it have this key
  * (undefined: none has claimed anything for a while).
  */
-export async function probeStore (location: RedisStoreOptions['location'], ca: readonly string[] | undefined, timeoutMs: number, keyCheck: string): Promise<{ server: string, sameKey: boolean | undefined }> {
+export async function probeStore (location: RedisStoreOptions['location'], ca: readonly string[] | undefined, timeoutMs: number, keyCheck: string): Promise<{ server: string, sameKey: boolean | undefined, evictionRisk: string | undefined }> {
   const client = new Redis({ ...connectionOptions(location, ca, timeoutMs), retryStrategy: () => null })
   // what went wrong comes as an event; the call itself only says the connection closed
   let cause: Error | undefined
@@ -301,7 +321,8 @@ export async function probeStore (location: RedisStoreOptions['location'], ca: r
     const theirs = await client.get(KEY_CHECK)
     return {
       server: version === null ? 'a Redis-compatible server' : `${version[1] === 'valkey' ? 'Valkey' : 'Redis'} ${version[2] as string}`,
-      sameKey: theirs === null ? undefined : theirs === keyCheck
+      sameKey: theirs === null ? undefined : theirs === keyCheck,
+      evictionRisk: await evictionRisk(client)
     }
   } finally {
     client.disconnect()

@@ -20,6 +20,15 @@ t.test('with a shared store, check reaches it last; it fails, with advice, when 
   t.match(other.steps.at(-1), { id: 'idempotency-store', status: 'fail', detail: /another IDEMPOTENCY_ENCRYPTION_KEY/, advice: /same key file/ })
   await redis.raw.del('trulioo-sidecar:journal:key-check')
 
+  // a server that may evict keys under memory pressure: a pass, with the warning as advice
+  t.equal(step?.advice, undefined, 'no memory limit: nothing to warn about')
+  await redis.raw.config('SET', 'maxmemory', '100mb')
+  await redis.raw.config('SET', 'maxmemory-policy', 'allkeys-lru')
+  const evicting = await runCheck({ env, envFile: false })
+  t.match(evicting.steps.at(-1), { id: 'idempotency-store', status: 'pass', advice: /maxmemory-policy allkeys-lru.*set maxmemory-policy noeviction/ })
+  await redis.raw.config('SET', 'maxmemory-policy', 'noeviction')
+  t.equal((await runCheck({ env, envFile: false })).steps.at(-1)?.advice, undefined, 'noeviction: no warning')
+
   const wrong = await runCheck({ env: { ...env, IDEMPOTENCY_STORE_PASSWORD: 'not-the-password' }, envFile: false })
   t.match(wrong.steps.at(-1), { id: 'idempotency-store', status: 'fail', detail: /WRONGPASS|invalid password|NOAUTH/i, advice: /IDEMPOTENCY_STORE_PASSWORD_FILE/ })
   t.equal(wrong.exitCode, 1)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { client, startMock, startProxy } from '../../helpers/harness.js'
+import { client, startMock, startProxy, waitFor } from '../../helpers/harness.js'
 import { BODY, post, VERIFY } from '../../helpers/journal.js'
 import { redisSkip, startRedis } from '../../helpers/redis-server.js'
 import { sharedJournalEnv } from '../../helpers/redis-journal.js'
@@ -9,7 +9,7 @@ const KEY = 'order-4711-Qv8Lm3'
 t.test('what Redis holds: the keyed hash as the name, the entry encrypted, no key and no body byte in clear', { skip: redisSkip }, async (t) => {
   const redis = await startRedis(t)
   const mock = await startMock(t)
-  const { url, sidecar } = await startProxy(t, mock, await sharedJournalEnv(redis.url))
+  const { url, sidecar, logs } = await startProxy(t, mock, await sharedJournalEnv(redis.url))
   const http = client(t)
   const first = await post(http, `${url}${VERIFY}`, KEY)
   t.equal(first.status, 200)
@@ -60,8 +60,14 @@ t.test('what Redis holds: the keyed hash as the name, the entry encrypted, no ke
   t.equal(mock.requests.length, before, 'nothing sent')
   t.match(sidecar.journalStore().lastError, /does not decrypt/)
 
+  // a server that may evict keys: said at connection (an evicted in-flight marker would let a duplicate run)
+  const evicts = (lines: Array<Record<string, unknown>>): boolean => lines.some((l) => /may evict entries/.test(String(l.msg)))
+  t.notOk(evicts(logs.lines), 'no memory limit: no warning')
+  await redis.raw.config('SET', 'maxmemory', '100mb')
+  await redis.raw.config('SET', 'maxmemory-policy', 'volatile-lru')
   // a sidecar given another key could neither find nor read the entries: it refuses keyed requests
   const stranger = await startProxy(t, mock, await sharedJournalEnv(redis.url))
+  t.ok(await waitFor(() => evicts(stranger.logs.lines)), 'an evicting policy is warned about')
   const elsewhere = await post(http, `${stranger.url}${VERIFY}`, `${KEY}-running`)
   t.equal(elsewhere.headers['x-sidecar-error'], 'IDEMPOTENCY_STORE_UNAVAILABLE', 'another key: refused, not run again')
   t.equal(mock.requests.length, before)
