@@ -122,6 +122,11 @@ export const REQUEST_ERRORS = {
     summary: 'an earlier request with the same `Idempotency-Key` was sent upstream and its outcome is unknown (timed out, cut short, or an answer too large to keep); the sidecar will not run it a second time',
     fix: 'Look the first attempt up before deciding: the message names its request id and time, and Trulioo\'s `TransactionID` and `TransactionRecordID` when its answer had carried them (`GET /verifications/v1/transaction/{id}/status`; `/transactions` on the admin listener lists such calls); to run the call again on purpose, send it with a new `Idempotency-Key`.'
   },
+  IDEMPOTENCY_STORE_UNAVAILABLE: {
+    status: 503,
+    summary: 'the request carries `Idempotency-Key` and the shared journal store (IDEMPOTENCY_STORE: Redis or Valkey) did not answer within IDEMPOTENCY_STORE_TIMEOUT_MS, is down, or holds an entry this sidecar cannot decrypt; it was not sent (a keyed call never runs unprotected). Requests without a key are not affected',
+    fix: 'See `/status` (idempotencyStore) on the admin port and the warn line; run `trulioo-mtls-sidecar check`. Bring the Redis or Valkey server back (the sidecar reconnects by itself), check IDEMPOTENCY_STORE and its password, and give every sidecar sharing the store the same IDEMPOTENCY_ENCRYPTION_KEY_FILE. Retry with the same key.'
+  },
   INTERNAL_ERROR: {
     status: 500,
     summary: 'an unexpected fault inside the sidecar',
@@ -259,6 +264,10 @@ export const STARTUP_ERRORS = {
   CERT_UNUSABLE: {
     summary: 'OpenSSL refuses the certificate and key for TLS (a key too small for its security level, an unsupported algorithm)',
     fix: 'Make a new key and CSR with `trulioo-mtls-sidecar csr` (it makes a key OpenSSL accepts), upload the CSR and install the certificate it issues.'
+  },
+  ENCRYPTION_KEY_INVALID: {
+    summary: 'IDEMPOTENCY_STORE is a shared store (Redis, Valkey) and IDEMPOTENCY_ENCRYPTION_KEY_FILE is missing or holds anything but 64 hex characters',
+    fix: 'Write 32 random bytes as hex (`openssl rand -hex 32 > journal.key`, one line, nothing else), point IDEMPOTENCY_ENCRYPTION_KEY_FILE at it, and give every sidecar sharing the store the same file (a Kubernetes Secret).'
   },
   CA_FILE_INVALID: {
     summary: 'TLS_CA_FILE or EGRESS_PROXY_CA_FILE holds no PEM certificate, or one that does not parse',

@@ -18,6 +18,8 @@ import { reloadOnChange } from './identity/reload-on-change.js'
 import type { Watcher } from './identity/watch-files.js'
 import { TransactionLog } from './journal/transaction-log.js'
 import { AccessLog } from './proxy/access-record.js'
+import { MEMORY_HEALTH, openSharedJournal } from './journal/open-store.js'
+import type { StoreHealth } from './journal/journal-store.js'
 import { buildProxyApp } from './proxy/proxy-app.js'
 import { Readiness } from './readiness.js'
 import { Lifecycle, type LifecycleFacts } from './lifecycle.js'
@@ -58,6 +60,8 @@ export interface Sidecar {
   readonly proxyUrl: string
   /** e.g. http://127.0.0.1:9090, or undefined when ADMIN_PORT=0 */
   readonly adminUrl: string | undefined
+  /** The idempotency journal's store: kind, URL without credentials, whether it answers. */
+  journalStore (): StoreHealth
   /**
    * Graceful stop: readiness fails at once, the listener takes no new
    * connections, requests in flight finish, idle keep-alive connections and
@@ -93,7 +97,10 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const { tokens, closeTokens } = tokenStoreFor(config, store, routes, logger, { clock, ...options.tokens })
   const lifecycle = new Lifecycle(clock)
   const readiness = new Readiness(store, lifecycle.facts, clock, tokens)
-  const metrics = new SidecarMetrics({ store, lifecycle: lifecycle.facts, readiness, openConnections: () => pool.openConnections, version: version(), tokens })
+  // a shared journal store is connected before the listeners open (or tried for IDEMPOTENCY_STORE_TIMEOUT_MS: keyless calls need it not)
+  const sharedJournal = await openSharedJournal(config, clock, logger)
+  const journalStore = (): StoreHealth => sharedJournal?.store.health() ?? MEMORY_HEALTH
+  const metrics = new SidecarMetrics({ store, lifecycle: lifecycle.facts, readiness, openConnections: () => pool.openConnections, version: version(), tokens, journalStore })
   logger.info({ routes: describeRoutes(routes), fromDefault: routes.fromDefault }, 'auth routes')
 
   logIdentity(store, config, logger, clock)
@@ -110,8 +117,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const transactions = new TransactionLog(clock)
   const accessLog = new AccessLog(logger.child({}, { redact: [] }), metrics, transactions)
   const connections = new ConnectionRegistry(() => lifecycle.draining)
-  const proxy = await buildProxyApp({ config, store, pool, readiness, lifecycle, logger, accessLog, connections, routes, tokens, clock })
-  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, lifecycle: lifecycle.facts, clock, readiness, metrics, logger, version: version(), routes, tokens, transactions })
+  const proxy = await buildProxyApp({ config, store, pool, readiness, lifecycle, logger, accessLog, connections, routes, tokens, clock, sharedJournal })
+  const admin = config.ADMIN_PORT === 0 ? undefined : buildAdminApp({ config, store, lifecycle: lifecycle.facts, clock, readiness, metrics, logger, version: version(), routes, tokens, transactions, journalStore })
   let proxyUrl: string
   let adminUrl: string | undefined
   let socket: ListeningSocket | undefined
@@ -127,7 +134,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   } catch (err) {
     daily.stop()
     store.close()
-    await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy(), closeTokens()])
+    await Promise.allSettled([proxy.close(), admin?.close(), pool.destroy(), closeTokens(), sharedJournal?.store.close()])
     socket?.remove()
     throw err
   }
@@ -154,6 +161,7 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
     admin,
     proxyUrl,
     adminUrl,
+    journalStore,
     close () {
       closing ??= (async () => {
         lifecycle.drain()
@@ -166,7 +174,8 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
         socket?.remove()
         logger.debug('proxy listener closed')
         store.close()
-        await Promise.all([pool.close(), closeTokens()])
+        // after the drain: the outcomes of the last attempts are written before the store's connections close
+        await Promise.all([pool.close(), closeTokens(), sharedJournal?.store.close()])
         logger.debug('upstream pool closed')
         await admin?.close()
       })()

@@ -12,6 +12,7 @@ import type { LifecycleFacts } from '../lifecycle.js'
 import type { TransactionLog } from '../journal/transaction-log.js'
 import type { SidecarMetrics } from './metrics.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
+import type { StoreHealth } from '../journal/journal-store.js'
 
 export interface AdminAppOptions {
   config: Readonly<Config>
@@ -26,6 +27,8 @@ export interface AdminAppOptions {
   tokens: TokenStore | undefined
   /** The billable calls to reconcile (/transactions). */
   transactions: TransactionLog
+  /** The idempotency journal's store (memory unless IDEMPOTENCY_STORE names a shared one). */
+  journalStore: () => StoreHealth
 }
 
 /**
@@ -76,6 +79,8 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
         tokens: options.tokens?.status() ?? {}
       },
       ready: readiness.ready,
+      // kind, URL without credentials, whether it answers; readiness does not depend on it
+      idempotencyStore: options.journalStore(),
       certificate: {
         subject: info.subject,
         issuer: info.issuer,

@@ -6,6 +6,7 @@ import type { AccessRecord, RecordObserver } from '../proxy/access-record.js'
 import { ALLOWED_METHODS } from '../proxy/admit.js'
 import type { Readiness } from '../readiness.js'
 import type { LifecycleFacts } from '../lifecycle.js'
+import type { StoreHealth } from '../journal/journal-store.js'
 
 export const METRIC_PREFIX = 'trulioo_sidecar_'
 
@@ -34,6 +35,8 @@ export const METRICS = [
   { name: 'trulioo_sidecar_token_fetches_total', type: 'counter', labels: ['scope', 'outcome'], help: 'Calls to the OAuth2 token endpoint, by scope and outcome (success, failure); every scope a route uses is present from start-up' },
   { name: 'trulioo_sidecar_token_expiration_timestamp_seconds', type: 'gauge', labels: ['scope'], help: 'Expiry of the OAuth2 token held for the scope, as seconds since the epoch; 0 while none is held' },
   { name: 'trulioo_sidecar_token_replays_total', type: 'counter', labels: ['scope'], help: 'Requests replayed once with a new token after the upstream answered 401 to the cached one' },
+  { name: 'trulioo_sidecar_idempotency_store_up', type: 'gauge', labels: ['store'], help: '1 when the idempotency journal\'s store answers, else 0 (store: memory, always 1; redis, a shared Redis or Valkey); while 0, requests with Idempotency-Key get 503 IDEMPOTENCY_STORE_UNAVAILABLE, readiness is not affected' },
+  { name: 'trulioo_sidecar_idempotency_store_errors_total', type: 'counter', labels: [], help: 'Calls to the shared idempotency store that failed: unreachable, timed out, or an entry that does not decrypt' },
   { name: 'trulioo_sidecar_ready', type: 'gauge', labels: [], help: '1 when the sidecar is ready (as /readyz), else 0' },
   { name: 'trulioo_sidecar_build_info', type: 'gauge', labels: ['version', 'node'], help: 'Always 1; the sidecar\'s version and the Node.js version it runs on' },
   { name: 'process_cpu_seconds_total', type: 'counter', labels: [], help: 'User and system CPU time spent, in seconds' },
@@ -94,6 +97,8 @@ export interface MetricsSources {
   version: string
   /** The token store, when a route uses OAuth2. */
   tokens?: TokenStore | undefined
+  /** The idempotency journal's store, when it is a shared one (memory: always up). */
+  journalStore?: (() => StoreHealth) | undefined
 }
 
 /**
@@ -164,6 +169,10 @@ export class SidecarMetrics implements RecordObserver {
     }
     out.family('trulioo_sidecar_token_replays_total')
     for (const scope of scopes) out.sample('trulioo_sidecar_token_replays_total', { scope }, (tokens as TokenStore).counters(scope).replays)
+    const journal = this.#sources.journalStore?.()
+    out.family('trulioo_sidecar_idempotency_store_up')
+    out.sample('trulioo_sidecar_idempotency_store_up', { store: journal?.kind ?? 'memory' }, journal === undefined || journal.connected ? 1 : 0)
+    out.single('trulioo_sidecar_idempotency_store_errors_total', journal?.errors ?? 0)
     out.single('trulioo_sidecar_ready', readiness.ready ? 1 : 0)
     out.family('trulioo_sidecar_build_info')
     out.sample('trulioo_sidecar_build_info', { version, node: process.versions.node }, 1)

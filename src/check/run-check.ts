@@ -12,6 +12,7 @@ import { type CheckContext, type CheckReport, fail, type Step, type StepId, type
 import { authStep, clientCertStep, roundTripStep } from './http-steps.js'
 import { certificateStep, keyMatchStep, passphraseStep } from './identity-steps.js'
 import { egressProxyStep } from './egress-step.js'
+import { journalStoreSteps } from './journal-store-step.js'
 import { tokenSteps } from './token-steps.js'
 import { dnsStep, tcpStep, tlsStep } from './network-steps.js'
 
@@ -62,8 +63,8 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
   results.push(result(configStep, { status: 'pass', detail: describeConfig(config, context.egress) }, started))
 
   let notRun: StepId[] = []
-  // the OAuth2 steps appear only with client credentials
-  const steps = [...STEPS, ...tokenSteps(config)]
+  // the OAuth2 steps appear only with client credentials, the store's only with a shared store
+  const steps = [...STEPS, ...tokenSteps(config), ...journalStoreSteps(config)]
   try {
     for (const [index, step] of steps.entries()) {
       const stepStarted = performance.now()

@@ -9,6 +9,7 @@ import { describeFsError, readFileSafely } from './read-file-safely.js'
 import validateEnv from './env-validator.js'
 import { type Config, CONFIG_VARIABLES, ConfigSchema, RELOADED_SECRETS, SECRET_VARIABLES, type SecretVariable } from './schema.js'
 import { parseRequiredRoutes, parseRouteList } from '../journal/required-routes.js'
+import { checkJournalStore } from '../journal/store-location.js'
 
 export interface LoadConfigOptions {
   /** The environment to read; `process.env` by default. */
@@ -210,6 +211,7 @@ function checkRelations (config: Config, problems: ConfigError[]): void {
   checkAuthRoutes(config, problems)
   parseRequiredRoutes(config.IDEMPOTENCY_REQUIRED_ROUTES, problems)
   parseRouteList('BILLABLE_ROUTES', config.BILLABLE_ROUTES, problems)
+  checkJournalStore(config, problems)
   checkEgressProxy(config, problems)
 }
 

@@ -62,6 +62,8 @@ export const MAX_IDEMPOTENCY_ROUTES_LENGTH = 4096
  * KYB business search.
  */
 export const DEFAULT_BILLABLE_ROUTES = 'POST /verifications/v1/verify,POST /v3/verifications/,POST /wfs/interpreter-v2/submit/,POST /business/v1/search'
+/** How long a call to the shared journal store (Redis, Valkey) may take before a keyed request gets 503 IDEMPOTENCY_STORE_UNAVAILABLE. */
+export const DEFAULT_IDEMPOTENCY_STORE_TIMEOUT_MS = 2_000
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /**
@@ -99,7 +101,12 @@ export const SECRETS = {
   EGRESS_PROXY_AUTH: { header: true, reloaded: true },
   TRULIOO_CLIENT_ID: { header: true, reloaded: true },
   TRULIOO_CLIENT_SECRET: { header: true, reloaded: true },
-  TRULIOO_API_KEY: { header: true, reloaded: true }
+  TRULIOO_API_KEY: { header: true, reloaded: true },
+  // Neither is reloaded: every sidecar sharing the store must hold the same
+  // key (a new one would make the kept answers unreadable and the key hashes
+  // different), and the store's connection is made once.
+  IDEMPOTENCY_ENCRYPTION_KEY: { header: false, reloaded: false },
+  IDEMPOTENCY_STORE_PASSWORD: { header: false, reloaded: false }
 } as const satisfies Record<string, { header: boolean, reloaded: boolean }>
 
 export type SecretVariable = keyof typeof SECRETS
@@ -210,14 +217,14 @@ export const ConfigSchema = Type.Object({
   }),
   CLIENT_BODY_TIMEOUT_MS: positive(DEFAULT_CLIENT_BODY_TIMEOUT_MS, 'time the application\'s request body may send nothing; a stalled upload is cut with 408 CLIENT_TIMEOUT and its upstream request aborted, so it cannot hold an upstream connection', MAX_TIMER_MS),
   MAX_BODY_BYTES: positive(DEFAULT_MAX_BODY_BYTES, 'largest request body accepted, by Content-Length or as streamed', MAX_BODY_BYTES_LIMIT),
-  IDEMPOTENCY_TTL_S: positive(DEFAULT_IDEMPOTENCY_TTL_S, 'how long the answer to a POST or PATCH with `Idempotency-Key` is kept for its retries, in seconds (in memory; docs/journal.md)', MAX_IDEMPOTENCY_TTL_S),
+  IDEMPOTENCY_TTL_S: positive(DEFAULT_IDEMPOTENCY_TTL_S, 'how long the answer to a POST or PATCH with `Idempotency-Key` is kept for its retries, in seconds (docs/journal.md)', MAX_IDEMPOTENCY_TTL_S),
   IDEMPOTENCY_WAIT_MS: Type.Integer({
     minimum: 0,
     maximum: MAX_TIMER_MS,
     default: DEFAULT_IDEMPOTENCY_WAIT_MS,
     description: 'how long a retry waits for the answer of a first request with the same `Idempotency-Key` that is still running, before 409 IDEMPOTENCY_IN_FLIGHT (0: at once)'
   }),
-  IDEMPOTENCY_MAX_BYTES: positive(DEFAULT_IDEMPOTENCY_MAX_BYTES, 'most memory the kept answers may take; past it the oldest finished entries are dropped before their TTL (an entry in flight never)', MAX_BODY_BYTES_LIMIT),
+  IDEMPOTENCY_MAX_BYTES: positive(DEFAULT_IDEMPOTENCY_MAX_BYTES, 'most memory the kept answers may take in the memory store; past it the oldest finished entries are dropped before their TTL (an entry in flight never)', MAX_BODY_BYTES_LIMIT),
   IDEMPOTENCY_MAX_ANSWER_BYTES: positive(DEFAULT_IDEMPOTENCY_MAX_ANSWER_BYTES, 'largest answer body kept for retries; a larger answer reaches its own request, and a retry gets 502 OUTCOME_UNKNOWN saying it was too large to keep', MAX_BODY_BYTES_LIMIT),
   IDEMPOTENCY_REQUIRED_ROUTES: Type.Optional(Type.String({
     minLength: 1,
@@ -230,6 +237,17 @@ export const ConfigSchema = Type.Object({
     default: DEFAULT_BILLABLE_ROUTES,
     description: 'comma list of `METHOD /path-prefix` entries (METHOD: POST or PATCH) naming the billable calls: their access line carries the transaction ids from the answer, and /transactions on the admin listener lists those whose answer was lost or whose outcome is unknown (docs/journal.md)'
   }),
+  IDEMPOTENCY_STORE: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: MAX_URL_LENGTH,
+    description: 'where the journal is kept: `memory` (the default: this process only), or a Redis or Valkey server shared by the sidecars of an application\'s replicas: `redis://host:port/db`, `rediss://…` (TLS), `unix:///path/to/redis.sock`; a password in the URL or in IDEMPOTENCY_STORE_PASSWORD; needs IDEMPOTENCY_ENCRYPTION_KEY_FILE (docs/journal.md)'
+  })),
+  IDEMPOTENCY_STORE_PASSWORD: secret('password for the Redis or Valkey server of IDEMPOTENCY_STORE (AUTH), instead of one in the URL'),
+  IDEMPOTENCY_STORE_PASSWORD_FILE: secretFile('IDEMPOTENCY_STORE_PASSWORD'),
+  IDEMPOTENCY_STORE_CA_FILE: file('PEM CA bundle trusted for a `rediss://` IDEMPOTENCY_STORE, in addition to the built-in roots'),
+  IDEMPOTENCY_STORE_TIMEOUT_MS: positive(DEFAULT_IDEMPOTENCY_STORE_TIMEOUT_MS, 'time allowed for one call to the shared journal store (connecting included); past it, or while the store is down, a keyed request gets 503 IDEMPOTENCY_STORE_UNAVAILABLE and is not sent', MAX_TIMER_MS),
+  IDEMPOTENCY_ENCRYPTION_KEY: secret('the key kept answers are encrypted with (AES-256-GCM) in a shared IDEMPOTENCY_STORE, and key hashes made with: 64 hex characters (32 random bytes, `openssl rand -hex 32`), the same for every sidecar sharing the store; required with Redis'),
+  IDEMPOTENCY_ENCRYPTION_KEY_FILE: secretFile('IDEMPOTENCY_ENCRYPTION_KEY'),
   CERT_WATCH: Type.Boolean({
     default: true,
     description: 'reload the identity and credentials when their files change (SIGHUP always reloads)'

@@ -1,7 +1,8 @@
 import type { Exchange } from '../proxy/exchange.js'
 import { idsOf, type TransactionIdTarget } from './transaction-ids.js'
 import { downstreamResponseHeaders } from '../proxy/header-policy.js'
-import type { JournalEntry, MemoryJournalStore, Outcome } from './memory-store.js'
+import type { JournalStore } from './journal-store.js'
+import type { JournalEntry, Outcome } from './memory-store.js'
 
 /**
  * The first attempt of a keyed request, as the journal follows it: whether
@@ -11,7 +12,7 @@ import type { JournalEntry, MemoryJournalStore, Outcome } from './memory-store.j
  * never run: a retry may run).
  */
 export class Attempt {
-  readonly #store: MemoryJournalStore
+  readonly #store: JournalStore
   readonly #keyHash: string
   readonly #entry: JournalEntry
   readonly #maxAnswerBytes: number
@@ -26,7 +27,7 @@ export class Attempt {
   /** Where a billable answer's transaction ids land as it passes (the access record). */
   readonly #ids: TransactionIdTarget | undefined
 
-  constructor (store: MemoryJournalStore, keyHash: string, entry: JournalEntry, maxAnswerBytes: number, ids?: TransactionIdTarget) {
+  constructor (store: JournalStore, keyHash: string, entry: JournalEntry, maxAnswerBytes: number, ids?: TransactionIdTarget) {
     this.#store = store
     this.#keyHash = keyHash
     this.#entry = entry
@@ -65,12 +66,12 @@ export class Attempt {
     }
     this.#over = true
     if (this.#tooLarge) {
-      this.#store.finish(this.#keyHash, this.#entry, withIds('too-large', this.#ids))
+      void this.#store.finish(this.#keyHash, this.#entry, withIds('too-large', this.#ids))
       return
     }
     const body = this.#chunks.length === 1 ? this.#chunks[0] as Buffer : Buffer.concat(this.#chunks, this.#size)
     this.#chunks = []
-    this.#store.finish(this.#keyHash, this.#entry, { kind: 'answered', answer: { status: this.#status, headers: this.#headers, body } })
+    void this.#store.finish(this.#keyHash, this.#entry, { kind: 'answered', answer: { status: this.#status, headers: this.#headers, body } })
   }
 
   /**
@@ -83,8 +84,8 @@ export class Attempt {
     this.#over = true
     this.#chunks = []
     // an answer cut mid-body may have carried the ids already: the retry is told them
-    if (this.#sent) this.#store.finish(this.#keyHash, this.#entry, withIds('unknown', this.#ids))
-    else this.#store.release(this.#keyHash, this.#entry)
+    if (this.#sent) void this.#store.finish(this.#keyHash, this.#entry, withIds('unknown', this.#ids))
+    else void this.#store.release(this.#keyHash, this.#entry)
   }
 
   /**

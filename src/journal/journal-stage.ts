@@ -7,7 +7,9 @@ import { downstreamResponseHeaders } from '../proxy/header-policy.js'
 import { SMALL_BODY_BYTES } from '../proxy/read-body.js'
 import { Attempt, attachAttempt } from './attempt.js'
 import { fingerprint, KEYED_METHODS, KeyHasher, parseIdempotencyKey, shortHash } from './idempotency-key.js'
+import type { JournalStore } from './journal-store.js'
 import { type JournalEntry, MemoryJournalStore } from './memory-store.js'
+import type { SharedJournal } from './open-store.js'
 import { keyRequired, parseRequiredRoutes, type RequiredRoute } from './required-routes.js'
 import { describeIds, type TransactionIds } from './transaction-ids.js'
 
@@ -19,6 +21,8 @@ export interface JournalOptions {
   readonly logger: Logger
   readonly draining: () => boolean
   readonly answer: (reply: FastifyReply, err: SidecarRequestError) => void
+  /** A shared store (Redis, Valkey: open-store.ts); the memory store otherwise. */
+  readonly shared?: SharedJournal | undefined
 }
 
 type Answer = (reply: FastifyReply, err: SidecarRequestError) => void
@@ -32,17 +36,20 @@ type Answer = (reply: FastifyReply, err: SidecarRequestError) => void
  * another method, passes as it always did. docs/journal.md has the rules.
  */
 export class Journal {
-  readonly store: MemoryJournalStore
+  readonly store: JournalStore
   readonly #options: JournalOptions
-  readonly #hasher = new KeyHasher()
+  readonly #hasher: KeyHasher
   readonly #required: readonly RequiredRoute[]
   #lastEvictWarning = -Infinity
+  #lastStoreWarning = -Infinity
 
   constructor (options: JournalOptions) {
     this.#options = options
     const { config, clock, logger } = options
     this.#required = parseRequiredRoutes(config.IDEMPOTENCY_REQUIRED_ROUTES)
-    this.store = new MemoryJournalStore({
+    // a shared store's key hashes are the same on every sidecar; memory's are made at random per process
+    this.#hasher = new KeyHasher(options.shared?.keyHashSecret)
+    this.store = options.shared?.store ?? new MemoryJournalStore({
       clock,
       ttlMs: config.IDEMPOTENCY_TTL_S * 1000,
       maxBytes: config.IDEMPOTENCY_MAX_BYTES,
@@ -91,11 +98,23 @@ export class Journal {
     let left = false
     reply.raw.once('close', () => { left = true })
     const deadline = this.#options.clock.now() + this.#options.config.IDEMPOTENCY_WAIT_MS
-    const decide = (): void => {
+    const decide = async (): Promise<void> => {
       if (left) return // the application went away while it waited: nothing to run, nothing to answer
-      const { entry, won } = this.store.claim(keyHash, print, request.id)
+      let claimed: { entry: JournalEntry, won: boolean }
+      try {
+        claimed = await this.store.claim(keyHash, print, request.id)
+      } catch (err) {
+        this.#storeFailed(reply, err as Error)
+        return
+      }
+      const { entry, won } = claimed
       if (won) {
         const attempt = new Attempt(this.store, keyHash, entry, this.#options.config.IDEMPOTENCY_MAX_ANSWER_BYTES, request.record)
+        if (left) {
+          // gone while the claim was on its way (a shared store): nothing sent, the key is free again
+          attempt.failed()
+          return
+        }
         attachAttempt(exchange, attempt)
         reply.raw.once('close', () => { attempt.replyClosed() })
         done()
@@ -111,12 +130,28 @@ export class Journal {
           answer(reply, new SidecarRequestError('IDEMPOTENCY_IN_FLIGHT', `the first request with this Idempotency-Key (request id ${entry.requestId}, started ${this.#when(entry)}) is still running after IDEMPOTENCY_WAIT_MS (${this.#options.config.IDEMPOTENCY_WAIT_MS} ms); retry with the same key later; nothing was sent upstream`))
           return
         }
-        this.store.whenSettled(entry, wait).then(decide, decide)
+        this.store.whenSettled(entry, wait).then(run, run)
         return
       }
       this.#answerKept(request, reply, entry)
     }
-    decide()
+    // anything unforeseen goes to Fastify's error handler, as it did when this ran in the hook itself
+    const run = (): void => { decide().catch((err: unknown) => { reply.send(err) }) }
+    run()
+  }
+
+  /**
+   * The store could not say whether this key ran: the request is refused, not
+   * run unprotected (fail closed). Keyless requests never come here.
+   */
+  #storeFailed (reply: FastifyReply, err: Error): void {
+    // each refusal has its access line (errorCode); the reason is said at most once a minute
+    const now = this.#options.clock.now()
+    if (now - this.#lastStoreWarning >= 60_000) {
+      this.#lastStoreWarning = now
+      this.#options.logger.warn({ requestId: reply.request.id, err: err.message }, 'requests with Idempotency-Key are refused (503 IDEMPOTENCY_STORE_UNAVAILABLE): the idempotency store did not answer')
+    }
+    this.#options.answer(reply, new SidecarRequestError('IDEMPOTENCY_STORE_UNAVAILABLE', 'the idempotency store (IDEMPOTENCY_STORE) cannot be reached, so this sidecar cannot tell whether this key already ran; nothing was sent upstream; retry with the same key later', { cause: err }))
   }
 
   #answerKept (request: FastifyRequest, reply: FastifyReply, entry: JournalEntry): void {
@@ -124,6 +159,10 @@ export class Journal {
     const first = `the first request with this Idempotency-Key (request id ${entry.requestId}, started ${this.#when(entry)})`
     if (outcome?.kind === 'unknown') {
       this.#options.answer(reply, new SidecarRequestError('OUTCOME_UNKNOWN', `${first} was sent upstream and its outcome is unknown (it timed out or was cut short)${namedBy(outcome.ids)}: it may have run and been billed; look it up before deciding, and use a new key to run it again; nothing was sent upstream`))
+      return
+    }
+    if (outcome?.kind === 'abandoned') {
+      this.#options.answer(reply, new SidecarRequestError('OUTCOME_UNKNOWN', `${first} was still in flight when the sidecar running it stopped (the shared store kept no outcome past the longest an attempt can take): it may have run and been billed; look it up before deciding, and use a new key to run it again; nothing was sent upstream`))
       return
     }
     if (outcome?.kind === 'too-large') {

@@ -11,14 +11,17 @@ export interface KeptAnswer {
 /**
  * How a first attempt ended, as far as its retries are concerned:
  * `answered`, with the answer; `unknown`, sent upstream and then timed out or
- * cut short; `too-large`, answered with a body over IDEMPOTENCY_MAX_ANSWER_BYTES.
- * The last two name Trulioo's transaction ids when a billable answer carried
- * them before it ended (transaction-ids.ts), for OUTCOME_UNKNOWN's message.
+ * cut short; `too-large`, answered with a body over IDEMPOTENCY_MAX_ANSWER_BYTES;
+ * `abandoned` (a shared store's only), still in flight past the longest an
+ * attempt can take: the sidecar running it stopped. `unknown` and `too-large`
+ * name Trulioo's transaction ids when a billable answer carried them before it
+ * ended (transaction-ids.ts), for OUTCOME_UNKNOWN's message.
  */
 export type Outcome =
   | { readonly kind: 'answered', readonly answer: KeptAnswer }
   | { readonly kind: 'unknown', readonly ids?: TransactionIds }
   | { readonly kind: 'too-large', readonly ids?: TransactionIds }
+  | { readonly kind: 'abandoned' }
 
 export interface JournalEntry {
   /** The first request's method, path with query and body hash, as one hash (idempotency-key.ts). */

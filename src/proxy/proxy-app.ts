@@ -12,6 +12,7 @@ import type { IdentityStore } from '../identity/identity-store.js'
 import { BillableRoutes } from '../journal/billable-routes.js'
 import { journalTee } from '../journal/journal-dispatcher.js'
 import { Journal } from '../journal/journal-stage.js'
+import type { SharedJournal } from '../journal/open-store.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 import type { Readiness } from '../readiness.js'
 import type { Lifecycle } from '../lifecycle.js'
@@ -45,6 +46,8 @@ export interface ProxyAppOptions {
   tokens: TokenStore | undefined
   /** The journal's clock: kept answers' TTL, and how long a retry waits. */
   clock: Clock
+  /** A shared journal store (IDEMPOTENCY_STORE); the memory store otherwise. */
+  sharedJournal?: SharedJournal | undefined
 }
 
 /**
@@ -78,7 +81,7 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   const requests = new RequestLifecycle(options.accessLog, options.connections, options.lifecycle, logger)
   const failures = new Failures({ fates: pool.fates, servername: upstreamServername(config), maxBodyBytes: config.MAX_BODY_BYTES, logger })
   const answer = (reply: FastifyReply, err: SidecarRequestError): void => { answerError(reply, reply.request.record, err) }
-  const journal = new Journal({ config, clock: options.clock, logger, draining: () => options.lifecycle.draining, answer })
+  const journal = new Journal({ config, clock: options.clock, logger, draining: () => options.lifecycle.draining, answer, shared: options.sharedJournal })
   const app = Fastify({
     ...quietFastify(logger),
     rewriteUrl: rewriteTarget,
