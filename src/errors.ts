@@ -260,6 +260,14 @@ export const STARTUP_ERRORS = {
     summary: 'OpenSSL refuses the certificate and key for TLS (a key too small for its security level, an unsupported algorithm)',
     fix: 'Make a new key and CSR with `trulioo-mtls-sidecar csr` (it makes a key OpenSSL accepts), upload the CSR and install the certificate it issues.'
   },
+  IDENTITIES_DIR_INVALID: {
+    summary: 'TLS_IDENTITIES_DIR cannot be read, holds no member, more than five, or something that is not a member folder (a file, a folder without tls.crt and tls.key)',
+    fix: 'Mount one folder per certificate in TLS_IDENTITIES_DIR (one Kubernetes TLS Secret each, holding tls.crt, tls.key and, for an encrypted key, passphrase), at most five; move anything else out of it (names starting with "." are ignored).'
+  },
+  NO_VALID_IDENTITY: {
+    summary: 'no member of TLS_IDENTITIES_DIR loads and is valid now: each is broken, expired or not yet valid',
+    fix: 'Fix or replace the members the line names; at least one must load and be within its validity to start.'
+  },
   CA_FILE_INVALID: {
     summary: 'TLS_CA_FILE or EGRESS_PROXY_CA_FILE holds no PEM certificate, or one that does not parse',
     fix: 'Point the setting at a readable PEM bundle of the CA that signs the upstream\'s (or the egress proxy\'s) certificate, or unset it.'
