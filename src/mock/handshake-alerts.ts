@@ -58,6 +58,8 @@ export interface HandshakeAlertsOptions {
   secureContext: () => tls.SecureContext
   /** The CAs whose client certificates are accepted. */
   trusted: readonly X509Certificate[]
+  /** The time certificates are judged at. */
+  now: () => number
   /** The alert for a client certificate serial (upper-case hex), or undefined to judge it by the CA. */
   verdict: (serialNumber: string | undefined) => AlertName | undefined
   /** An accepted, secured socket: the HTTP server's. */
@@ -91,7 +93,14 @@ function front (raw: Socket, options: HandshakeAlertsOptions): void {
       serverSpoke = true
       raw.write(chunk, callback)
     },
-    final (callback) { callback() }
+    final (callback) {
+      if (phase !== 'refused') raw.end()
+      callback()
+    },
+    destroy (err, callback) {
+      if (phase !== 'refused') raw.destroy()
+      callback(err)
+    }
   })
   raw.on('data', (data) => {
     if (serverSpoke && phase === 'first flight') phase = 'held'
@@ -113,10 +122,12 @@ function front (raw: Socket, options: HandshakeAlertsOptions): void {
     if (label === 'SERVER_TRAFFIC_SECRET_0' && secret !== undefined) trafficSecret = Buffer.from(secret, 'hex')
   })
   socket.on('error', () => { raw.destroy() })
+  // the HTTP server ending or destroying the connection ends the TCP one
+  socket.on('close', () => { if (phase !== 'refused') raw.destroy() })
   socket.once('secure', () => {
     const peer = socket.getPeerX509Certificate()
     const serialNumber = peer?.serialNumber
-    const verdict = options.verdict(serialNumber) ?? verifyClientCertificate(peer, options.trusted)
+    const verdict = options.verdict(serialNumber) ?? verifyClientCertificate(peer, options.trusted, options.now())
     if (verdict === undefined) {
       phase = 'open'
       for (const { chunk, callback } of held.splice(0)) raw.write(chunk, callback)

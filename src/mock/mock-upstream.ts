@@ -52,6 +52,8 @@ export interface MockUpstreamOptions {
    * after the handshake); needed by `refuse()`.
    */
   handshakeAlerts?: boolean
+  /** The time client certificates are judged at, with handshakeAlerts (tests move it); Date.now by default. */
+  now?: () => number
 }
 
 /** Which scope each OAuth2 path family needs, as Trulioo has it. */
@@ -377,6 +379,7 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
       secureContext: () => tlsContext,
       trusted: [options.clientCa].flat().flatMap((pem) => pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem)),
       verdict: (serial) => serial === undefined ? undefined : refused.get(serial),
+      now: options.now ?? Date.now,
       accepted: (socket) => { server.emit('secureConnection', socket) },
       refused: (alert, serialNumber) => { refusals.push({ alert, serialNumber }) }
     })
