@@ -384,7 +384,8 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
       refused: (alert, serialNumber) => { refusals.push({ alert, serialNumber }) }
     })
     : undefined
-  const tlsContext = tls.createSecureContext({ cert: options.cert, key: options.key, ca: options.clientCa, maxVersion: options.maxVersion ?? 'TLSv1.3' })
+  // sessionIdContext: OpenSSL refuses to resume a session of a server that verifies clients without one (internal_error)
+  const tlsContext = tls.createSecureContext({ cert: options.cert, key: options.key, ca: options.clientCa, maxVersion: options.maxVersion ?? 'TLSv1.3', sessionIdContext: 'trulioo-mock' })
   const listening = front ?? server
   listening.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   await once(listening, 'listening')
