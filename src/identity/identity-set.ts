@@ -59,6 +59,8 @@ export class IdentitySet {
   #order: readonly Member[] = []
   /** The order holds until this instant (ms); -Infinity: judge again. */
   #until = -Infinity
+  /** When the order was judged: a clock moved backwards judges again. */
+  #horizonStart = Infinity
   #active: Member | undefined
   readonly #onActive: (active: Member | undefined, previous: Member | undefined) => void
 
@@ -97,6 +99,12 @@ export class IdentitySet {
     return m.rejection
   }
 
+  /** Every refused member is offered again at once (a reload: the operator may have fixed it with Trulioo). */
+  forgetRejections (): void {
+    for (const m of this.#members) m.rejection = undefined
+    this.#until = -Infinity
+  }
+
   /** The upstream answered a request on `member`: a refusal before no longer counts. */
   accepted (member: Member): void {
     const m = member as MutableMember
@@ -118,8 +126,6 @@ export class IdentitySet {
   active (now: number): Member | undefined {
     return this.order(now)[0]
   }
-
-  #horizonStart = Infinity
 
   /** Each member's state now, in the order of the sources. */
   status (now: number): MemberStatus[] {

@@ -133,6 +133,8 @@ export class IdentityStore extends EventEmitter {
       const config = this.#options.reloadConfig?.() ?? this.#loaded.config
       const before = this.#set.members.map((m) => m.identity)
       this.#loaded = this.#load(config, false)
+      // a reload (SIGHUP, new files) is the operator's word: members Trulioo refused are tried again now
+      this.#set.forgetRejections()
       const failures = this.#set.members.filter((m) => m.error !== undefined)
       outcome = failures.length === 0
         ? { at, ok: true, serialNumber: this.identity.info.serialNumber }

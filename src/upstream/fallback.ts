@@ -80,37 +80,70 @@ export function handshakeRefusal (err: unknown, fates: SocketFates): string | un
  * once, whichever member ran it.
  */
 export function dispatchWithFallback (pool: FallbackRoutes, routes: readonly Route[], options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-  const handlerLike = handler as LegacyHandler & { onRequestStart?: unknown }
-  if (typeof handlerLike.onRequestStart === 'function') {
-    // a handler of undici's newer API cannot be wrapped by this legacy-API one: no fallback
-    return (routes[0] as Route).dispatcher.dispatch(options, handler)
-  }
-  const fallback = new FallbackHandler(pool, routes, options, handlerLike)
-  return (routes[0] as Route).dispatcher.dispatch(options, fallback as unknown as Dispatcher.DispatchHandler)
+  const attempts = new Attempts(pool, routes, options)
+  // undici takes handlers of both APIs: an interceptor's (onRequestStart, …) or the request API's (onConnect, …)
+  const wrapped = typeof (handler as { onRequestStart?: unknown }).onRequestStart === 'function'
+    ? new ControllerFallbackHandler(attempts, handler as ControllerHandler)
+    : new FallbackHandler(attempts, handler as LegacyHandler)
+  return (routes[0] as Route).dispatcher.dispatch(options, wrapped as unknown as Dispatcher.DispatchHandler)
 }
 
-class FallbackHandler implements LegacyHandler {
-  readonly #pool: FallbackRoutes
-  readonly #routes: readonly Route[]
-  readonly #options: Dispatcher.DispatchOptions
-  readonly #inner: LegacyHandler
+/** The attempts of one request, one member each, and the rule for going on to the next. */
+class Attempts {
+  readonly pool: FallbackRoutes
+  readonly routes: readonly Route[]
+  readonly options: Dispatcher.DispatchOptions
   readonly #resendable: boolean
-  #attempt = 0
+  index = 0
+  answered = false
+
+  constructor (pool: FallbackRoutes, routes: readonly Route[], options: Dispatcher.DispatchOptions) {
+    this.pool = pool
+    this.routes = routes
+    this.options = options
+    const body = options.body
+    this.#resendable = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
+  }
+
+  /** The upstream answered: the member is accepted. */
+  answer (): void {
+    if (this.answered) return
+    this.answered = true
+    this.pool.accepted(this.routes[this.index] as Route)
+  }
+
+  /**
+   * The attempt failed with `err`: a handshake refusal marks its member and,
+   * when the request can be sent again and another member is left, returns
+   * that member's route (the caller dispatches on it); otherwise undefined.
+   */
+  next (err: Error, aborted: boolean): Route | undefined {
+    const alert = this.answered ? undefined : handshakeRefusal(err, this.pool.fates)
+    if (alert === undefined) return undefined
+    this.pool.refused(this.routes[this.index] as Route, alert)
+    const next = this.routes[this.index + 1]
+    // nobody is left to read the answer: sending it again would run a call for no one
+    const gone = exchangeOf(this.options.headers)?.clientGone === true
+    if (next === undefined || !this.#resendable || aborted || gone) return undefined
+    this.index++
+    return next
+  }
+}
+
+/** The fallback for a handler of undici's request API (onConnect, onHeaders, …), as the proxy route's chain hands today. */
+class FallbackHandler implements LegacyHandler {
+  readonly #attempts: Attempts
+  readonly #inner: LegacyHandler
   #started = false
   #abort: ((err?: Error) => void) | undefined
   #aborted: Error | undefined
-  #answered = false
   /** The attempt whose request body the wrappers above were told of: each byte is counted once. */
   #bodyOn: number | undefined
   #requestSent = false
 
-  constructor (pool: FallbackRoutes, routes: readonly Route[], options: Dispatcher.DispatchOptions, inner: LegacyHandler) {
-    this.#pool = pool
-    this.#routes = routes
-    this.#options = options
+  constructor (attempts: Attempts, inner: LegacyHandler) {
+    this.#attempts = attempts
     this.#inner = inner
-    const body = options.body
-    this.#resendable = body === undefined || body === null || typeof body === 'string' || Buffer.isBuffer(body) || body instanceof Uint8Array
   }
 
   onConnect (abort: (err?: Error) => void, context?: unknown): void {
@@ -130,8 +163,8 @@ class FallbackHandler implements LegacyHandler {
   }
 
   onBodySent (chunk: Buffer): void {
-    this.#bodyOn ??= this.#attempt
-    if (this.#bodyOn === this.#attempt) this.#inner.onBodySent?.(chunk)
+    this.#bodyOn ??= this.#attempts.index
+    if (this.#bodyOn === this.#attempts.index) this.#inner.onBodySent?.(chunk)
   }
 
   onRequestSent (): void {
@@ -143,10 +176,7 @@ class FallbackHandler implements LegacyHandler {
   onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    if (!this.#answered) {
-      this.#answered = true
-      this.#pool.accepted(this.#routes[this.#attempt] as Route)
-    }
+    this.#attempts.answer()
     return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
   }
 
@@ -155,25 +185,100 @@ class FallbackHandler implements LegacyHandler {
   onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown): void { this.#inner.onUpgrade?.(statusCode, headers, socket) }
 
   onError (err: Error): void {
-    const route = this.#routes[this.#attempt] as Route
-    const alert = this.#answered ? undefined : handshakeRefusal(err, this.#pool.fates)
-    if (alert !== undefined) {
-      this.#pool.refused(route, alert)
-      const next = this.#routes[this.#attempt + 1]
-      // nobody is left to read the answer: sending it again would run a call for no one
-      const gone = exchangeOf(this.#options.headers)?.clientGone === true
-      if (next !== undefined && this.#resendable && this.#aborted === undefined && !gone) {
-        this.#attempt++
-        this.#abort = undefined
-        try {
-          next.dispatcher.dispatch(this.#options, this as unknown as Dispatcher.DispatchHandler)
-          return
-        } catch (dispatchError) {
-          this.#inner.onError?.(dispatchError as Error)
-          return
-        }
-      }
+    const next = this.#attempts.next(err, this.#aborted !== undefined)
+    if (next === undefined) {
+      this.#inner.onError?.(err)
+      return
     }
-    this.#inner.onError?.(err)
+    this.#abort = undefined
+    try {
+      next.dispatcher.dispatch(this.#attempts.options, this as unknown as Dispatcher.DispatchHandler)
+    } catch (dispatchError) {
+      this.#inner.onError?.(dispatchError as Error)
+    }
+  }
+}
+
+/** undici's controller, as the handler API of undici 7 and 8 (interceptors) hands it. */
+interface Controller {
+  abort: (reason: Error) => void
+  pause: () => void
+  resume: () => void
+  readonly paused: boolean
+  readonly aborted: boolean
+  readonly reason: Error | null
+}
+
+interface ControllerHandler {
+  onRequestStart?: (controller: Controller, context: unknown) => void
+  onRequestUpgrade?: (controller: Controller, statusCode: number, headers: unknown, socket: unknown) => void
+  onResponseStart?: (controller: Controller, statusCode: number, headers: unknown, statusMessage?: string) => void
+  onResponseData?: (controller: Controller, chunk: Buffer) => void
+  onResponseEnd?: (controller: Controller, trailers: unknown) => void
+  onResponseError?: (controller: Controller, err: Error) => void
+}
+
+/**
+ * The same fallback for a handler of the controller API (an interceptor's):
+ * the handler above sees one controller for the whole request, whichever
+ * member's attempt is running under it.
+ */
+class ControllerFallbackHandler implements ControllerHandler {
+  readonly #attempts: Attempts
+  readonly #inner: ControllerHandler
+  #current: Controller | undefined
+  #started = false
+  #aborted: Error | undefined
+  readonly #view: Controller
+
+  constructor (attempts: Attempts, inner: ControllerHandler) {
+    this.#attempts = attempts
+    this.#inner = inner
+    const self = (): ControllerFallbackHandler => this
+    this.#view = {
+      abort: (reason) => { self().#aborted = reason; self().#current?.abort(reason) },
+      pause: () => { self().#current?.pause() },
+      resume: () => { self().#current?.resume() },
+      get paused () { return self().#current?.paused ?? false },
+      get aborted () { return self().#aborted !== undefined || (self().#current?.aborted ?? false) },
+      get reason () { return self().#aborted ?? self().#current?.reason ?? null }
+    }
+  }
+
+  onRequestStart (controller: Controller, context: unknown): void {
+    this.#current = controller
+    if (this.#aborted !== undefined) {
+      controller.abort(this.#aborted)
+      return
+    }
+    if (this.#started) return
+    this.#started = true
+    this.#inner.onRequestStart?.(this.#view, context)
+  }
+
+  onRequestUpgrade (_controller: Controller, statusCode: number, headers: unknown, socket: unknown): void {
+    this.#inner.onRequestUpgrade?.(this.#view, statusCode, headers, socket)
+  }
+
+  onResponseStart (_controller: Controller, statusCode: number, headers: unknown, statusMessage?: string): void {
+    this.#attempts.answer()
+    this.#inner.onResponseStart?.(this.#view, statusCode, headers, statusMessage)
+  }
+
+  onResponseData (_controller: Controller, chunk: Buffer): void { this.#inner.onResponseData?.(this.#view, chunk) }
+  onResponseEnd (_controller: Controller, trailers: unknown): void { this.#inner.onResponseEnd?.(this.#view, trailers) }
+
+  onResponseError (_controller: Controller, err: Error): void {
+    const next = this.#attempts.next(err, this.#aborted !== undefined)
+    if (next === undefined) {
+      this.#inner.onResponseError?.(this.#view, err)
+      return
+    }
+    this.#current = undefined
+    try {
+      next.dispatcher.dispatch(this.#attempts.options, this as unknown as Dispatcher.DispatchHandler)
+    } catch (dispatchError) {
+      this.#inner.onResponseError?.(this.#view, dispatchError as Error)
+    }
   }
 }

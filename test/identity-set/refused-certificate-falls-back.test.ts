@@ -1,6 +1,7 @@
 import t from 'tap'
 import { FakeClock } from '../helpers/fake-clock.js'
-import { call, client, startMock, startProxy } from '../helpers/harness.js'
+import { DecoratorHandler, request } from 'undici'
+import { call, client, PASSWORD, startMock, startProxy, USERNAME } from '../helpers/harness.js'
 import { DAY_MS, identitySetDir, type MemberSpec, seenSerial } from '../helpers/identity-set-dir.js'
 import { createCertificateAuthority } from '../../src/mock/pki.js'
 
@@ -65,4 +66,29 @@ for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
       t.equal(mock.requests.filter((r) => r.path === '/verifications/v1/verify').length, 2)
     })
   }
+}
+
+// The dispatcher wrappers are becoming undici interceptors (the controller
+// handler API of undici 7 and 8): the fallback serves a handler of either API.
+for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+  t.test(`${maxVersion}: through an interceptor (controller handler API)`, async (t) => {
+    const mock = await startMock(t, { maxVersion, handshakeAlerts: true })
+    const set = await identitySetDir(t, [{ name: 'old', fromDays: -10 }])
+    const refused = await set.add({ name: 'new', fromDays: -1 })
+    mock.refuse(refused.serialNumber, 'bad_certificate')
+    const { sidecar } = await startProxy(t, mock, { TLS_CERT_FILE: undefined, TLS_KEY_FILE: undefined, TLS_IDENTITIES_DIR: set.root })
+    let wrapped = 0
+    const intercepted = sidecar.pool.dispatcher.compose((dispatch) => (options, handler) => {
+      wrapped++
+      // DecoratorHandler shows undici's controller API (onRequestStart, onResponseStart, …)
+      return dispatch(options, new DecoratorHandler(handler as never) as never)
+    })
+    const res = await request(`${mock.url}/verifications/v1/verify`, { dispatcher: intercepted, method: 'POST', body: '{}', headers: { authorization: `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}` } })
+    t.equal(res.statusCode, 200)
+    await res.body.text()
+    t.equal(wrapped, 1)
+    t.equal(mock.requests.length, 1, 'run once')
+    t.equal(mock.requests[0]?.clientSerial, seenSerial(set.members.old!.cert), 'on the member that works')
+    t.equal(sidecar.store.memberStatus().find((m) => m.name === 'new')?.state, 'rejected')
+  })
 }
