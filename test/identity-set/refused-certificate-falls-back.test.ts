@@ -51,6 +51,8 @@ for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
       const verify = mock.requests.filter((r) => r.path === '/verifications/v1/verify')
       t.equal(verify.length, 1, 'the upstream ran the call once')
       t.equal(verify[0]?.clientSerial, seenSerial(set.members.old?.cert as never), 'on the older member')
+      const access = logs.lines.find((l) => l.msg === 'request' && l.path === '/verifications/v1/verify')
+      t.match(access, { status: 200, bytesIn: '{"CountryCode":"CA"}'.length }, 'one access line, the body counted once')
 
       const status = Object.fromEntries(sidecar.store.memberStatus().map((m) => [m.name, m]))
       t.equal(status.new?.state, 'rejected')
