@@ -195,16 +195,31 @@ function tokenStoreFor (config: Config, store: IdentityStore, routes: AuthRoutes
   const credentials = (): ClientCredentials | undefined => store.credentials.oauthClient
   const egressAuth = (): string | undefined => store.credentials.egressProxyAuthorization
   const clock = options?.clock
-  let client = new TokenClient(config, store.identity, credentials, egressAuth, clock)
+  // with TLS_IDENTITIES_DIR, a member the token endpoint refuses is marked as the proxy marks it:
+  // the next member becomes active, and the token store's next try goes with it
+  const refusedBy = (identity: Identity) => (alert: string): void => {
+    const member = store.members.find((m) => m.identity === identity)
+    if (member !== undefined && store.isSet && store.order().length > 1) store.reject(member, alert)
+  }
+  let client = new TokenClient(config, store.identity, credentials, egressAuth, clock, refusedBy(store.identity))
   // replaced clients finish their calls under way, unless the sidecar stops first
   const retired = new Set<TokenClient>()
   const tokens = new TokenStore(routes.scopes, (scope) => client.fetch(scope), { ...options, log: logger })
   let used = credentials()
-  store.on('identity', (identity: Identity) => {
+  let offered = store.identity
+  const useIdentity = (identity: Identity): void => {
     const old = client
     retired.add(old)
     void old.close().then(() => { retired.delete(old) })
-    client = new TokenClient(config, identity, credentials, egressAuth, clock)
+    offered = identity
+    client = new TokenClient(config, identity, credentials, egressAuth, clock, refusedBy(identity))
+  }
+  // with TLS_IDENTITIES_DIR, the token endpoint gets the certificate that serves now too
+  store.on('active', (active: Member | undefined) => {
+    if (active?.identity !== undefined && active.identity !== offered) useIdentity(active.identity)
+  })
+  store.on('identity', (identity: Identity) => {
+    useIdentity(identity)
     const next = credentials()
     if (next?.id !== used?.id || next?.secret !== used?.secret) {
       used = next
