@@ -27,6 +27,8 @@ module.exports = {
   ProxyAgent: require('undici/lib/dispatcher/proxy-agent'),
   buildConnector: require('undici/lib/core/connect'),
   errors: require('undici/lib/core/errors'),
+  // as undici's entry point has it (undici7-bridge.ts parses response heads with it)
+  util: { parseHeaders: require('undici/lib/core/util').parseHeaders },
   getGlobalDispatcher,
   setGlobalDispatcher
 }

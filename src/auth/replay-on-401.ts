@@ -1,8 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { ClientGoneError } from '../errors.js'
 import { type Exchange, exchangeOf } from '../proxy/exchange.js'
 import { SMALL_BODY_BYTES } from '../proxy/read-body.js'
-import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
+import type { Controller, Dispatch, ExchangeHandler, Interceptor } from '../upstream/handler-api.js'
 import type { Token, TokenStore } from './token-store.js'
 
 /**
@@ -15,60 +17,49 @@ import type { Token, TokenStore } from './token-store.js'
  * straight through. The replay is never sent once the application has gone:
  * nobody would read its answer, and the upstream would run the call again.
  */
-export class ReplayOn401Dispatcher extends DelegatingDispatcher {
-  readonly #pool: Dispatcher
-  readonly #tokens: TokenStore
-
-  constructor (pool: Dispatcher, tokens: TokenStore) {
-    super()
-    this.#pool = pool
-    this.#tokens = tokens
-  }
-
-  override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+export function replayOn401 (tokens: TokenStore): Interceptor {
+  return (dispatch) => function replay (options, handler) {
     const exchange = exchangeOf(options.headers)
     const token = exchange?.auth?.oauth?.token
     // a body still streaming from the application cannot be sent twice
     const body = options.body
     const replayable = body === undefined || body === null || typeof body === 'string' || (Buffer.isBuffer(body) && body.length <= SMALL_BODY_BYTES)
-    if (token === undefined || !replayable) {
-      return this.#pool.dispatch(options, handler)
-    }
-    const replay = new ReplayHandler(this.#pool, this.#tokens, options, exchange as Exchange, token, handler as LegacyHandler)
-    return this.#pool.dispatch(options, replay as unknown as Dispatcher.DispatchHandler)
-  }
-
-  protected override target (): Dispatcher {
-    return this.#pool
+    if (token === undefined || !replayable) return dispatch(options, handler)
+    return dispatch(options, new ReplayHandler(dispatch, tokens, options, exchange as Exchange, token, handler))
   }
 }
 
 interface Held {
   readonly statusCode: number
-  readonly headers: Buffer[]
-  readonly resume: () => void
-  readonly statusText: string
+  readonly headers: IncomingHttpHeaders
+  readonly statusMessage: string | undefined
   readonly chunks: Buffer[]
   size: number
 }
 
-class ReplayHandler implements LegacyHandler {
-  readonly #pool: Dispatcher
+/**
+ * One exchange across its two attempts. It is the controller its inner
+ * handler acts through, the same one for both attempts, so that an abort
+ * between them stops the replay from going out.
+ */
+class ReplayHandler implements ExchangeHandler, Controller {
+  readonly #dispatch: Dispatch
   readonly #tokens: TokenStore
   readonly #options: Dispatcher.DispatchOptions
   readonly #exchange: Exchange
   readonly #token: Token
-  readonly #inner: LegacyHandler
+  readonly #inner: ExchangeHandler
   #attempt = 1
-  #abort: ((err?: Error) => void) | undefined
+  /** undici's controller of the attempt on the wire. */
+  #controller: Controller | undefined
   /** A 401 held back while a new token is fetched. */
   #held: Held | undefined
   /** Between the two attempts: no request is on the wire. */
   #between = false
   #aborted: Error | undefined
 
-  constructor (pool: Dispatcher, tokens: TokenStore, options: Dispatcher.DispatchOptions, exchange: Exchange, token: Token, inner: LegacyHandler) {
-    this.#pool = pool
+  constructor (dispatch: Dispatch, tokens: TokenStore, options: Dispatcher.DispatchOptions, exchange: Exchange, token: Token, inner: ExchangeHandler) {
+    this.#dispatch = dispatch
     this.#tokens = tokens
     this.#options = options
     this.#exchange = exchange
@@ -76,19 +67,31 @@ class ReplayHandler implements LegacyHandler {
     this.#inner = inner
   }
 
-  onConnect (abort: (err?: Error) => void, context?: unknown): void {
-    this.#abort = abort
-    if (this.#attempt === 1) {
-      this.#inner.onConnect?.((err?: Error) => { this.#abortAll(err) }, context)
-    } else if (this.#aborted !== undefined) {
-      abort(this.#aborted)
-    }
-  }
+  // The controller the inner handler acts through.
 
-  #abortAll (err?: Error): void {
+  get aborted (): boolean { return this.#aborted !== undefined }
+  get paused (): boolean { return this.#controller?.paused ?? false }
+  get reason (): Error | null { return this.#aborted ?? null }
+  get rawHeaders (): Controller['rawHeaders'] { return this.#controller?.rawHeaders }
+  get rawTrailers (): Controller['rawTrailers'] { return this.#controller?.rawTrailers }
+  pause (): void { this.#controller?.pause() }
+  resume (): void { this.#controller?.resume() }
+
+  abort (err?: Error): void {
     this.#aborted = err ?? new Error('aborted')
     if (this.#between) return // the replay is not sent; the refresh's end reports the abort
-    this.#abort?.(err)
+    this.#controller?.abort(err as Error)
+  }
+
+  // The handler undici calls, once per attempt.
+
+  onRequestStart (controller: Controller, context: unknown): void {
+    this.#controller = controller
+    if (this.#attempt === 1) {
+      this.#inner.onRequestStart?.(this, context)
+    } else if (this.#aborted !== undefined) {
+      controller.abort(this.#aborted)
+    }
   }
 
   onBodySent (chunk: Buffer): void {
@@ -99,27 +102,29 @@ class ReplayHandler implements LegacyHandler {
   onRequestSent (): void { if (this.#attempt === 1) this.#inner.onRequestSent?.() }
   onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
-  onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+  onResponseStart (_controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (this.#attempt === 1 && statusCode === 401) {
-      this.#held = { statusCode, headers, resume, statusText, chunks: [], size: 0 }
-      return true
+      this.#held = { statusCode, headers, statusMessage, chunks: [], size: 0 }
+      return
     }
-    return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
+    this.#inner.onResponseStart?.(this, statusCode, headers, statusMessage)
   }
 
-  onData (chunk: Buffer): boolean {
+  onResponseData (_controller: Controller, chunk: Buffer): void {
     const held = this.#held
-    if (held === undefined) return this.#inner.onData?.(chunk) ?? true
+    if (held === undefined) {
+      this.#inner.onResponseData?.(this, chunk)
+      return
+    }
     held.chunks.push(chunk)
     held.size += chunk.length
     // a 401 with a body this large is not a stale-token refusal worth holding
     if (held.size > SMALL_BODY_BYTES) this.#release()
-    return true
   }
 
-  onComplete (trailers: Buffer[] | null): void {
+  onResponseEnd (_controller: Controller, trailers: IncomingHttpHeaders): void {
     if (this.#held === undefined) {
-      this.#inner.onComplete?.(trailers)
+      this.#inner.onResponseEnd?.(this, trailers)
       return
     }
     this.#between = true
@@ -127,23 +132,23 @@ class ReplayHandler implements LegacyHandler {
       this.#between = false
       if (this.#exchange.clientGone) this.#aborted ??= new ClientGoneError('the application closed the connection while its 401 waited for a new token; the replay was not sent')
       if (this.#aborted !== undefined) {
-        this.#inner.onError?.(this.#aborted)
+        this.#inner.onResponseError?.(this, this.#aborted)
         return
       }
       this.#held = undefined
       this.#attempt = 2
       this.#tokens.countReplay(this.#token.scope)
       const headers = { ...(this.#options.headers as Record<string, string>), authorization: token.authorization }
-      this.#pool.dispatch({ ...this.#options, headers }, this as unknown as Dispatcher.DispatchHandler)
+      this.#dispatch({ ...this.#options, headers }, this)
     }, () => {
       // no new token: the application gets the 401 as Trulioo sent it
       this.#between = false
       if (this.#aborted !== undefined) {
-        this.#inner.onError?.(this.#aborted)
+        this.#inner.onResponseError?.(this, this.#aborted)
         return
       }
       this.#release()
-      this.#inner.onComplete?.(trailers)
+      this.#inner.onResponseEnd?.(this, trailers)
     })
   }
 
@@ -152,16 +157,16 @@ class ReplayHandler implements LegacyHandler {
     const held = this.#held
     if (held === undefined) return
     this.#held = undefined
-    this.#inner.onHeaders?.(held.statusCode, held.headers, held.resume, held.statusText)
-    for (const chunk of held.chunks) this.#inner.onData?.(chunk)
+    this.#inner.onResponseStart?.(this, held.statusCode, held.headers, held.statusMessage)
+    for (const chunk of held.chunks) this.#inner.onResponseData?.(this, chunk)
   }
 
-  onError (err: Error): void {
+  onResponseError (_controller: Controller, err: Error): void {
     this.#held = undefined
-    this.#inner.onError?.(err)
+    this.#inner.onResponseError?.(this, err)
   }
 
-  onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown): void {
-    this.#inner.onUpgrade?.(statusCode, headers, socket)
+  onRequestUpgrade (_controller: Controller, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.#inner.onRequestUpgrade?.(this, statusCode, headers, socket)
   }
 }

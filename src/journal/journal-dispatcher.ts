@@ -1,54 +1,44 @@
-import type { Dispatcher } from 'undici'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { ClientGoneError } from '../errors.js'
 import { exchangeOf } from '../proxy/exchange.js'
-import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
+import { type Controller, type ExchangeHandler, type Interceptor, rawHeadersOf } from '../upstream/handler-api.js'
 import { type Attempt, attemptOf } from './attempt.js'
 
 /**
- * Follows the upstream exchange of a keyed first attempt (attempt.ts): what
- * went out, and the answer as it comes back. It sits inside the metering
- * dispatcher and outside the 401 replay, so it sees the answer the
- * application gets (after a replay with a new token, if any) and every end
- * undici reports, including the aborts metering asks for (timeouts).
+ * The journal's tee: follows the upstream exchange of a keyed first attempt
+ * (attempt.ts): what went out, and the answer as it comes back. It sits inside
+ * metering and outside the 401 replay (proxy-app.ts), so it sees the answer
+ * the application gets (after a replay with a new token, if any) and every
+ * end undici reports, including the aborts metering asks for (timeouts).
  * Requests without a key pass straight through.
  */
-export class JournalDispatcher extends DelegatingDispatcher {
-  readonly #inner: Dispatcher
-
-  constructor (inner: Dispatcher) {
-    super()
-    this.#inner = inner
-  }
-
-  override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+export function journalTee (): Interceptor {
+  return (dispatch) => function tee (options, handler) {
     const exchange = exchangeOf(options.headers)
     const attempt = exchange === undefined ? undefined : attemptOf(exchange)
-    if (attempt === undefined) return this.#inner.dispatch(options, handler)
-    return this.#inner.dispatch(options, new TeeHandler(handler as LegacyHandler, attempt) as unknown as Dispatcher.DispatchHandler)
-  }
-
-  protected override target (): Dispatcher {
-    return this.#inner
+    if (attempt === undefined) return dispatch(options, handler)
+    return dispatch(options, new TeeHandler(handler, attempt))
   }
 }
 
-class TeeHandler implements LegacyHandler {
-  readonly #inner: LegacyHandler
+class TeeHandler implements ExchangeHandler {
+  readonly #inner: ExchangeHandler
   readonly #attempt: Attempt
 
-  constructor (inner: LegacyHandler, attempt: Attempt) {
+  constructor (inner: ExchangeHandler, attempt: Attempt) {
     this.#inner = inner
     this.#attempt = attempt
   }
 
-  onConnect (abort: (err?: Error) => void, context?: unknown): void {
+  onRequestStart (controller: Controller, context: unknown): void {
     // released already (answered by the sidecar, or the application left): a
     // retry may be running it now, so this one must never go out
     if (this.#attempt.over) {
-      abort(new ClientGoneError('the attempt was given up before it was sent; it is not sent now'))
+      controller.abort(new ClientGoneError('the attempt was given up before it was sent; it is not sent now'))
       return
     }
-    this.#inner.onConnect?.(abort, context)
+    this.#inner.onRequestStart?.(controller, context)
   }
 
   onBodySent (chunk: Buffer): void { this.#inner.onBodySent?.(chunk) }
@@ -60,27 +50,27 @@ class TeeHandler implements LegacyHandler {
 
   onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
-  onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    this.#attempt.headers(statusCode, headers)
-    return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
+  onResponseStart (controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    this.#attempt.headers(statusCode, rawHeadersOf(controller, headers))
+    this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage)
   }
 
-  onData (chunk: Buffer): boolean {
+  onResponseData (controller: Controller, chunk: Buffer): void {
     this.#attempt.data(chunk)
-    return this.#inner.onData?.(chunk) ?? true
+    this.#inner.onResponseData?.(controller, chunk)
   }
 
-  onComplete (trailers: Buffer[] | null): void {
+  onResponseEnd (controller: Controller, trailers: IncomingHttpHeaders): void {
     this.#attempt.complete()
-    this.#inner.onComplete?.(trailers)
+    this.#inner.onResponseEnd?.(controller, trailers)
   }
 
-  onError (err: Error): void {
+  onResponseError (controller: Controller, err: Error): void {
     this.#attempt.failed()
-    this.#inner.onError?.(err)
+    this.#inner.onResponseError?.(controller, err)
   }
 
-  onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown): void {
-    this.#inner.onUpgrade?.(statusCode, headers, socket)
+  onRequestUpgrade (controller: Controller, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket)
   }
 }

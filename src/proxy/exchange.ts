@@ -36,7 +36,7 @@ export class Exchange {
   /** Told once the whole request body has been taken and judged (read whole, or sent upstream). */
   bodyTaken: () => void = noop
   /** How to end the part of the exchange running now (body read, upstream call); unset: answer directly. */
-  #stop: ((err: SidecarRequestError) => void) | undefined = undefined
+  #stop: Stop | undefined = undefined
   readonly #answer: (err: SidecarRequestError) => void
 
   constructor (record: AccessRecord, req: IncomingMessage, connection: ConnectionState, seq: number, answer: (err: SidecarRequestError) => void) {
@@ -63,7 +63,7 @@ export class Exchange {
   }
 
   /** The stage running now says how to end it; `undefined` when it is over. */
-  onStop (stop: ((err: SidecarRequestError) => void) | undefined): void {
+  onStop (stop: Stop | undefined): void {
     this.#stop = stop
   }
 
@@ -76,12 +76,20 @@ export class Exchange {
     const stop = this.#stop
     if (stop !== undefined) {
       this.#stop = undefined
-      stop(err)
+      if (typeof stop === 'function') stop(err)
+      else stop.stopExchange(err)
     } else {
       this.#answer(err)
     }
   }
 }
+
+/**
+ * How a stage is ended from outside: a function, or an object that is
+ * stopped through its method (the upstream exchange's handler: no closure
+ * made per request for it).
+ */
+export type Stop = ((err: SidecarRequestError) => void) | { stopExchange: (err: SidecarRequestError) => void }
 
 function noop (): void {}
 

@@ -5,14 +5,11 @@ import { ALLOWED_METHODS } from './admit.js'
 import { attachExchange } from './exchange.js'
 import type { Failures } from './failures.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js'
-import { type ForwardLimits, MeteringDispatcher } from './metering.js'
 
 export interface ForwardOptions {
   /** The upstream origin, e.g. https://mtls.primary.prod.trulioo.com */
   readonly origin: URL
-  readonly maxBodyBytes: number
-  readonly limits: ForwardLimits
-  /** The pool's dispatcher, which follows identity reloads. */
+  /** The exchange's interceptors composed on the pool's dispatcher (proxy-app.ts), which follows identity reloads. */
   readonly dispatcher: Dispatcher
   readonly draining: () => boolean
   /** Stage 5: where every upstream failure is classified, logged once and answered. */
@@ -21,13 +18,13 @@ export interface ForwardOptions {
 
 /**
  * Stage 4, forward: the one @fastify/http-proxy route, every path to the one
- * upstream, through a dispatcher that meters each exchange as undici runs it
- * (metering.ts). Stage 2's header policy runs here, in reply-from's header
- * rewrites, since reply-from owns the header objects of both directions.
+ * upstream, through the interceptors that wrap each exchange as undici runs it
+ * (metering.ts and the others proxy-app.ts composes). Stage 2's header policy
+ * runs here, in reply-from's header rewrites, since reply-from owns the header
+ * objects of both directions.
  */
 export async function registerForward (app: FastifyInstance, options: ForwardOptions): Promise<void> {
-  const { origin, failures } = options
-  const dispatcher = new MeteringDispatcher(options.dispatcher, options.maxBodyBytes, options.limits, failures.upstreamBody)
+  const { origin, failures, dispatcher } = options
 
   // the plugin's published types fight fastify's generics; the options are checked at runtime
   await app.register(httpProxy as unknown as FastifyPluginAsync<Record<string, unknown>>, {

@@ -1,6 +1,7 @@
-import type { Dispatcher } from 'undici'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { ClientGoneError, SidecarRequestError } from '../errors.js'
-import { DelegatingDispatcher, type LegacyHandler } from '../upstream/delegating-dispatcher.js'
+import type { Controller, ExchangeHandler, Interceptor } from '../upstream/handler-api.js'
 import type { AccessRecord } from './access-record.js'
 import { Deadlines, type HasDeadline, sweepPeriod } from './deadlines.js'
 import { type Exchange, exchangeOf } from './exchange.js'
@@ -19,33 +20,25 @@ export interface ForwardLimits {
 
 export type BodyFailure = (record: AccessRecord, error: Error) => void
 
-/** Hands each request to the pool, wrapped so that its record sees the exchange. */
-export class MeteringDispatcher extends DelegatingDispatcher {
-  readonly #pool: Dispatcher
-  readonly #settings: MeterSettings
-
-  constructor (pool: Dispatcher, maxBodyBytes: number, limits: ForwardLimits, onBodyFailure: BodyFailure) {
-    super()
-    this.#pool = pool
-    this.#settings = {
-      maxBodyBytes,
-      limits,
-      onBodyFailure,
-      deadlines: new Deadlines(sweepPeriod(limits.queueMs, limits.clientBodyMs, limits.headersMs))
-    }
+/**
+ * The interceptor that meters each request the proxy route sends (the ones
+ * with an exchange: exchange.ts), so that its record sees the exchange; the
+ * outermost of the chain (proxy-app.ts), the last to see the answer.
+ */
+export function metering (maxBodyBytes: number, limits: ForwardLimits, onBodyFailure: BodyFailure): Interceptor {
+  const settings: MeterSettings = {
+    maxBodyBytes,
+    limits,
+    onBodyFailure,
+    deadlines: new Deadlines(sweepPeriod(limits.queueMs, limits.clientBodyMs, limits.headersMs))
   }
-
-  override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  return (dispatch) => function meter (options, handler) {
     const exchange = exchangeOf(options.headers)
-    if (exchange === undefined) return this.#pool.dispatch(options, handler)
+    if (exchange === undefined) return dispatch(options, handler)
     // a body read whole before forwarding (read-body.ts) goes as the bytes, not the spent stream
     if (exchange.body !== undefined) options = { ...options, body: exchange.body }
     const hasBody = options.body !== undefined && options.body !== null
-    return this.#pool.dispatch(options, new MeteredHandler(handler as LegacyHandler, exchange, hasBody, this.#settings) as unknown as Dispatcher.DispatchHandler)
-  }
-
-  protected override target (): Dispatcher {
-    return this.#pool
+    return dispatch(options, new MeteredHandler(handler, exchange, hasBody, settings))
   }
 }
 
@@ -66,29 +59,31 @@ const enum Phase { Queued, Sending, Waiting, Answered, Done }
  * never sent), the application's body going quiet (CLIENT_TIMEOUT), the
  * upstream's final headers even under a stream of 1xx answers
  * (UPSTREAM_TIMEOUT; undici's own timer restarts on each 1xx).
+ *
+ * It is also the controller its inner handler (reply-from's) acts through, so
+ * that an abort from there can be turned into seeing the answer through.
  */
-class MeteredHandler implements LegacyHandler {
-  readonly #inner: LegacyHandler
+class MeteredHandler implements ExchangeHandler, Controller {
+  readonly #inner: ExchangeHandler
   readonly #exchange: Exchange
   readonly #record: AccessRecord
   readonly #hasBody: boolean
   readonly #settings: MeterSettings
   readonly #sentAt = performance.now()
-  #abort: ((err?: Error) => void) | undefined
+  /** undici's controller of this exchange, from onRequestStart on. */
+  #controller: Controller | undefined
   #phase = Phase.Queued
   /** A POST or PATCH: once sent whole, its answer is seen through even when nobody waits for it. */
   readonly #seenThrough: boolean
   /** The application has gone and reply-from let go: the answer is read here, for the record only. */
   #detached = false
-  /** undici's resume, for an answer paused by a reader that has since gone. */
-  #resume: (() => void) | undefined
   /** The request body was refused on its way (too large, malformed): it was never taken whole. */
   #cut = false
   deadline: number
   prevTracked: HasDeadline | undefined = undefined
   nextTracked: HasDeadline | undefined = undefined
 
-  constructor (inner: LegacyHandler, exchange: Exchange, hasBody: boolean, settings: MeterSettings) {
+  constructor (inner: ExchangeHandler, exchange: Exchange, hasBody: boolean, settings: MeterSettings) {
     this.#inner = inner
     this.#exchange = exchange
     this.#record = exchange.record
@@ -97,20 +92,20 @@ class MeteredHandler implements LegacyHandler {
     this.#settings = settings
     this.deadline = this.#sentAt + settings.limits.queueMs
     settings.deadlines.track(this)
-    exchange.onStop(this.#stop)
+    exchange.onStop(this)
   }
 
   /** Ends the exchange from outside (its request body turned out to be malformed). */
-  readonly #stop = (err: SidecarRequestError): void => {
+  stopExchange (err: SidecarRequestError): void {
     this.#cut = true
     if (this.#phase === Phase.Queued) this.#dropQueued(err)
-    else if (this.#phase !== Phase.Done) this.#abort?.(err)
+    else if (this.#phase !== Phase.Done) this.#controller?.abort(err)
   }
 
   /** Never handed to a connection: answer now, and drop it when undici gets to it. */
   #dropQueued (err: SidecarRequestError): void {
     this.#finish()
-    this.#inner.onError?.(err)
+    this.#inner.onResponseError?.(this, err)
   }
 
   expire (): void {
@@ -119,9 +114,9 @@ class MeteredHandler implements LegacyHandler {
       this.#dropQueued(new SidecarRequestError('UPSTREAM_BUSY',
         `no upstream connection freed up within UPSTREAM_QUEUE_TIMEOUT_MS (${limits.queueMs} ms): all ${limits.connections} UPSTREAM_CONNECTIONS are busy; the request was not sent`))
     } else if (this.#phase === Phase.Sending) {
-      this.#abort?.(new SidecarRequestError('CLIENT_TIMEOUT', `the request body sent nothing for CLIENT_BODY_TIMEOUT_MS (${limits.clientBodyMs} ms); the upstream request was aborted`))
+      this.#controller?.abort(new SidecarRequestError('CLIENT_TIMEOUT', `the request body sent nothing for CLIENT_BODY_TIMEOUT_MS (${limits.clientBodyMs} ms); the upstream request was aborted`))
     } else if (this.#phase === Phase.Waiting) {
-      this.#abort?.(new SidecarRequestError('UPSTREAM_TIMEOUT', `timed out waiting for the upstream's response headers (UPSTREAM_TIMEOUT_MS, ${limits.headersMs} ms)`))
+      this.#controller?.abort(new SidecarRequestError('UPSTREAM_TIMEOUT', `timed out waiting for the upstream's response headers (UPSTREAM_TIMEOUT_MS, ${limits.headersMs} ms)`))
     }
   }
 
@@ -132,52 +127,64 @@ class MeteredHandler implements LegacyHandler {
     this.#exchange.upstreamDone()
   }
 
+  // The controller reply-from's side acts through.
+
+  get aborted (): boolean { return this.#controller?.aborted ?? false }
+  get paused (): boolean { return this.#controller?.paused ?? false }
+  get reason (): Error | null { return this.#controller?.reason ?? null }
+  get rawHeaders (): Controller['rawHeaders'] { return this.#controller?.rawHeaders }
+  get rawTrailers (): Controller['rawTrailers'] { return this.#controller?.rawTrailers }
+  pause (): void { this.#controller?.pause() }
+  resume (): void { this.#controller?.resume() }
+
   /**
-   * The abort handed to reply-from's side. When the application has gone after
-   * its whole POST or PATCH was sent, the call is running upstream and will be
-   * billed: it is not abandoned. reply-from is let go (told the exchange ended),
-   * and the answer is read to its end here, so its outcome is recorded.
+   * reply-from's abort. When the application has gone after its whole POST or
+   * PATCH was sent, the call is running upstream and will be billed: it is not
+   * abandoned. reply-from is let go (told the exchange ended), and the answer
+   * is read to its end here, so its outcome is recorded.
    */
-  readonly #innerAbort = (err?: Error): void => {
+  abort (err?: Error): void {
     const phase = this.#phase
     if (this.#exchange.clientGone && this.#exchange.upstreamHeld && (phase === Phase.Waiting || phase === Phase.Answered)) {
       if (this.#detached) return
       this.#detached = true
       this.#record.answerLost = true
       // a slow reader may have paused undici, and undici's body timeout waits while paused
-      this.#resume?.()
+      this.#controller?.resume()
       const inner = this.#inner
-      queueMicrotask(() => { inner.onError?.(err ?? new ClientGoneError('the application closed the connection before the answer')) })
+      queueMicrotask(() => { inner.onResponseError?.(this, err ?? new ClientGoneError('the application closed the connection before the answer')) })
       return
     }
-    this.#abort?.(err)
+    this.#controller?.abort(err as Error)
   }
 
-  onConnect (abort: (err?: Error) => void, context?: unknown): void {
+  // The handler undici calls.
+
+  onRequestStart (controller: Controller, context: unknown): void {
     if (this.#phase === Phase.Done) {
-      abort(new SidecarRequestError('UPSTREAM_BUSY', 'given up while waiting for a connection'))
+      controller.abort(new SidecarRequestError('UPSTREAM_BUSY', 'given up while waiting for a connection'))
       return
     }
     if (this.#exchange.clientGone) {
       // the application left while this waited for a connection: nothing was sent, nothing is
       this.#finish()
-      abort(new ClientGoneError('the application closed the connection while the request waited for an upstream connection; it was not sent'))
+      controller.abort(new ClientGoneError('the application closed the connection while the request waited for an upstream connection; it was not sent'))
       return
     }
-    this.#abort = abort
+    this.#controller = controller
     const { limits } = this.#settings
     this.#phase = this.#hasBody ? Phase.Sending : Phase.Waiting
     this.deadline = performance.now() + (this.#hasBody ? limits.clientBodyMs : limits.headersMs)
-    this.#inner.onConnect?.(this.#innerAbort, context)
+    this.#inner.onRequestStart?.(this, context)
   }
 
   onBodySent (chunk: Buffer): void {
     const record = this.#record
-    // undici 7 passes the chunk written (its type declarations still say a size)
+    // undici passes the chunk written (its type declarations still say a size)
     record.bytesIn += typeof chunk === 'number' ? chunk : chunk.length
     if (record.bytesIn > this.#settings.maxBodyBytes) {
       this.#cut = true
-      this.#abort?.(new SidecarRequestError('BODY_TOO_LARGE', `the request body is larger than MAX_BODY_BYTES (${this.#settings.maxBodyBytes})`))
+      this.#controller?.abort(new SidecarRequestError('BODY_TOO_LARGE', `the request body is larger than MAX_BODY_BYTES (${this.#settings.maxBodyBytes})`))
       return
     }
     if (this.#phase === Phase.Sending) this.deadline = performance.now() + this.#settings.limits.clientBodyMs
@@ -198,17 +205,20 @@ class MeteredHandler implements LegacyHandler {
 
   onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
-  onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    if (this.#phase === Phase.Done) return false
+  onResponseStart (controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (this.#phase === Phase.Done) {
+      controller.pause()
+      return
+    }
     if (statusCode < 100 || statusCode > 599) {
       // llhttp passes any three digits. Left to undici, a status under 100 trips its
       // `assert(statusCode >= 100)`, whose message Node builds by reading the source
       // line: from the bundle's one long line that stalls the process for seconds
       // and yields no "statusCode" to classify, so it was answered 500. Refused here,
       // before undici asserts or reply-from writes it, it is the upstream's fault.
-      // (onError, which the abort calls, ends the exchange's phase)
-      this.#abort?.(new SidecarRequestError('UPSTREAM_BAD_RESPONSE', `the upstream's answer is not valid HTTP: its status code is not between 100 and 599 (${statusCode})`))
-      return false
+      // (onResponseError, which the abort calls, ends the exchange's phase)
+      controller.abort(new SidecarRequestError('UPSTREAM_BAD_RESPONSE', `the upstream's answer is not valid HTTP: its status code is not between 100 and 599 (${statusCode})`))
+      return
     }
     // 1xx answers come here too; the time that counts is to the final one
     if (statusCode >= 200) {
@@ -218,24 +228,23 @@ class MeteredHandler implements LegacyHandler {
       this.#record.upstreamMs = performance.now() - this.#sentAt
       this.#record.upstreamStatus = statusCode
     }
-    this.#resume = resume
-    if (this.#detached) return true
-    return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
+    if (this.#detached) return
+    this.#inner.onResponseStart?.(this, statusCode, headers, statusMessage)
   }
 
-  onData (chunk: Buffer): boolean {
-    if (this.#detached) return true
+  onResponseData (_controller: Controller, chunk: Buffer): void {
+    if (this.#detached) return
     this.#record.bytesOut += chunk.length
-    return this.#inner.onData?.(chunk) ?? true
+    this.#inner.onResponseData?.(this, chunk)
   }
 
-  onComplete (trailers: Buffer[] | null): void {
+  onResponseEnd (_controller: Controller, trailers: IncomingHttpHeaders): void {
     if (this.#exchange.clientGone && this.#exchange.upstreamHeld) this.#record.answerLost = true
     this.#finish()
-    if (!this.#detached) this.#inner.onComplete?.(trailers)
+    if (!this.#detached) this.#inner.onResponseEnd?.(this, trailers)
   }
 
-  onError (err: Error): void {
+  onResponseError (_controller: Controller, err: Error): void {
     const phase = this.#phase
     // the application had gone and the call was sent: its outcome is now unknown
     if (this.#exchange.clientGone && this.#exchange.upstreamHeld) {
@@ -245,10 +254,10 @@ class MeteredHandler implements LegacyHandler {
     this.#finish()
     if (phase === Phase.Done || this.#detached) return // already answered (UPSTREAM_BUSY), or nobody is listening
     if (phase === Phase.Answered) this.#settings.onBodyFailure(this.#record, err)
-    this.#inner.onError?.(err)
+    this.#inner.onResponseError?.(this, err)
   }
 
-  onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown): void {
-    this.#inner.onUpgrade?.(statusCode, headers, socket)
+  onRequestUpgrade (_controller: Controller, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.#inner.onRequestUpgrade?.(this, statusCode, headers, socket)
   }
 }

@@ -2,18 +2,19 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino'
 import type { AuthRoutes } from '../auth/auth-routes.js'
 import { authStage } from '../auth/auth-stage.js'
-import { ReplayOn401Dispatcher } from '../auth/replay-on-401.js'
+import { replayOn401 } from '../auth/replay-on-401.js'
 import type { TokenStore } from '../auth/token-store.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/schema.js'
 import { upstreamOrigin, upstreamServername } from '../config/load-config.js'
 import type { SidecarRequestError } from '../errors.js'
 import type { IdentityStore } from '../identity/identity-store.js'
-import { JournalDispatcher } from '../journal/journal-dispatcher.js'
+import { journalTee } from '../journal/journal-dispatcher.js'
 import { Journal } from '../journal/journal-stage.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 import type { Readiness } from '../readiness.js'
 import type { Lifecycle } from '../lifecycle.js'
+import { composeOnUndici7 } from '../upstream/undici7-bridge.js'
 import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import type { AccessLog, AccessRecord } from './access-record.js'
 import { Admission } from './admit.js'
@@ -23,6 +24,7 @@ import type { ConnectionRegistry } from './connection-state.js'
 import type { Exchange } from './exchange.js'
 import { Failures } from './failures.js'
 import { registerForward } from './forward.js'
+import { metering } from './metering.js'
 import { requestIdOf } from './header-policy.js'
 import { clientErrorHandler, proxyServerFactory } from './listener.js'
 import { readBodyStage } from './read-body.js'
@@ -55,7 +57,12 @@ export interface ProxyAppOptions {
  *                                  forward.ts's header rewrites)
  *   3 auth      ../auth/           the route's scheme: Basic, Bearer, API key, pass-through
  *   4 forward   ../journal/        a keyed POST/PATCH: run, replay, wait or refuse; the answer kept
- *               forward.ts         the one proxy route, metered (metering.ts), to the pool
+ *               forward.ts         the one proxy route, to the pool through undici interceptors
+ *                                  composed once below (dispatcher.compose(), undici's handler
+ *                                  API): metering.ts (bytes, deadlines, the body gate, a sent
+ *                                  call seen through), the journal's tee
+ *                                  (../journal/journal-dispatcher.ts), the 401 replay
+ *                                  (../auth/replay-on-401.ts)
  *   5 answer    failures.ts        every failure classified, logged once, answered
  *                                  (answer-errors.ts)
  *   6 record    request-lifecycle.ts, access-record.ts   one record per request, written once
@@ -89,15 +96,16 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // before auth: a kept answer is replayed without a token, and a retry never waits for one
   app.addHook('preHandler', journal.stage)
   app.addHook('preHandler', authStage({ routes: options.routes, tokens: options.tokens, basic: () => store.authorization, apiKey: () => store.credentials.apiKey, answer }))
-  await registerForward(app, {
-    origin: upstreamOrigin(config),
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    limits: { queueMs: config.UPSTREAM_QUEUE_TIMEOUT_MS, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, headersMs: config.UPSTREAM_TIMEOUT_MS, connections: config.UPSTREAM_CONNECTIONS },
-    // metering, then the journal's tee, then the 401 replay: the journal sees the answer the application gets
-    dispatcher: new JournalDispatcher(options.tokens === undefined ? pool.dispatcher : new ReplayOn401Dispatcher(pool.dispatcher, options.tokens)),
-    draining: () => options.lifecycle.draining,
-    failures
-  })
+  const limits = { queueMs: config.UPSTREAM_QUEUE_TIMEOUT_MS, clientBodyMs: config.CLIENT_BODY_TIMEOUT_MS, headersMs: config.UPSTREAM_TIMEOUT_MS, connections: config.UPSTREAM_CONNECTIONS }
+  // stage 4's interceptors; the last listed sees the request first and the answer last:
+  // metering, then the journal's tee, then the 401 replay (so the journal keeps the answer
+  // the application gets, after a replay). On undici 8: pool.dispatcher.compose([...]).
+  const dispatcher = composeOnUndici7(pool.dispatcher, [
+    options.tokens === undefined ? null : replayOn401(options.tokens),
+    journalTee(),
+    metering(config.MAX_BODY_BYTES, limits, failures.upstreamBody)
+  ])
+  await registerForward(app, { origin: upstreamOrigin(config), dispatcher, draining: () => options.lifecycle.draining, failures })
   return app
 }
 

@@ -3,7 +3,7 @@ import { Dispatcher } from 'undici'
 /**
  * A Dispatcher that hands every call to another one, chosen per call by
  * `target()`: the base of the rotating dispatcher (the current identity's
- * Agent) and of the forward stage's metering one.
+ * Agent) and of the two ends of undici7-bridge.ts.
  */
 export abstract class DelegatingDispatcher extends Dispatcher {
   protected abstract target (): Dispatcher
@@ -31,17 +31,4 @@ export abstract class DelegatingDispatcher extends Dispatcher {
     if (cb === undefined) return done
     done.then(() => cb(), () => cb())
   }
-}
-
-/** undici's handler interface as its `request()` API uses it (the one reply-from calls). */
-export interface LegacyHandler {
-  onConnect?: (abort: (err?: Error) => void, context?: unknown) => void
-  onHeaders?: (statusCode: number, headers: Buffer[], resume: () => void, statusText: string) => boolean
-  onData?: (chunk: Buffer) => boolean
-  onComplete?: (trailers: Buffer[] | null) => void
-  onError?: (err: Error) => void
-  onUpgrade?: (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown) => void
-  onResponseStarted?: () => void
-  onBodySent?: (chunk: Buffer) => void
-  onRequestSent?: () => void
 }

@@ -1,8 +1,23 @@
 import type { Dispatcher } from 'undici'
 import type { Member } from '../identity/identity-set.js'
 import { exchangeOf } from '../proxy/exchange.js'
-import type { LegacyHandler } from './delegating-dispatcher.js'
 import type { SocketFates } from './tls-connector.js'
+
+/**
+ * undici 7's legacy handler API (onConnect, onHeaders, …), what its core calls
+ * and what the chain's bottom hands the pool (undici7-bridge.ts LegacyFace).
+ */
+interface LegacyHandler {
+  onConnect?: (abort: (err?: Error) => void, context?: unknown) => void
+  onHeaders?: (statusCode: number, headers: Buffer[], resume: () => void, statusText: string) => boolean
+  onData?: (chunk: Buffer) => boolean
+  onComplete?: (trailers: Buffer[] | null) => void
+  onError?: (err: Error) => void
+  onUpgrade?: (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown) => void
+  onResponseStarted?: () => void
+  onBodySent?: (chunk: Buffer) => void
+  onRequestSent?: () => void
+}
 
 /** One place a request can go: a member of the identity set and its Agent. */
 export interface Route {

@@ -1,47 +1,48 @@
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import t from 'tap'
-import { Dispatcher } from 'undici'
-import { ReplayOn401Dispatcher } from '../../src/auth/replay-on-401.js'
+import type { Dispatcher } from 'undici'
+import { replayOn401 } from '../../src/auth/replay-on-401.js'
 import { TokenStore } from '../../src/auth/token-store.js'
 import { TokenFetchError } from '../../src/errors.js'
 import { AccessRecord } from '../../src/proxy/access-record.js'
 import { ConnectionState } from '../../src/proxy/connection-state.js'
 import { Exchange, attachExchange } from '../../src/proxy/exchange.js'
+import type { Controller, Dispatch, ExchangeHandler } from '../../src/upstream/handler-api.js'
 
-// The 401 replay's decisions as a table, driven through the dispatcher's
+// The 401 replay's decisions as a table, driven through the interceptor's
 // handler calls directly (the end-to-end behaviour against the mock is in
 // replay-once-after-401 and replay-not-sent-after-app-left): which answers
 // are held, when a second attempt goes out, and what the application sees.
 
 type Step = { status: number, body?: string }
-/** A pool that answers each dispatch with the next scripted answer, as undici would call the handler. */
-class ScriptedPool extends Dispatcher {
+const CONTROLLER: Controller = { aborted: false, paused: false, reason: null, abort: () => {}, pause: () => {}, resume: () => {} }
+/** The dispatch below the replay: answers each with the next scripted answer, as undici calls the handler. */
+class ScriptedPool {
   readonly sent: Dispatcher.DispatchOptions[] = []
-  constructor (private readonly script: Step[]) { super() }
-  override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const legacy = handler as unknown as Record<string, (...args: unknown[]) => unknown>
+  constructor (private readonly script: Step[]) {}
+  readonly dispatch: Dispatch = (options, handler) => {
     const step = this.script[this.sent.length] ?? { status: 599 }
     this.sent.push(options)
     queueMicrotask(() => {
-      legacy.onConnect?.(() => {})
-      legacy.onHeaders?.(step.status, [], () => {}, '')
-      if (step.body !== undefined) legacy.onData?.(Buffer.from(step.body))
-      legacy.onComplete?.([])
+      handler.onRequestStart?.(CONTROLLER, undefined)
+      handler.onResponseStart?.(CONTROLLER, step.status, {}, '')
+      if (step.body !== undefined) handler.onResponseData?.(CONTROLLER, Buffer.from(step.body))
+      handler.onResponseEnd?.(CONTROLLER, {})
     })
     return true
   }
 }
 
 interface Seen { status?: number, body: string, error?: string, completed: boolean }
-function inner (seen: Seen, done: () => void): Dispatcher.DispatchHandler {
+function inner (seen: Seen, done: () => void): ExchangeHandler {
   return {
-    onConnect: () => {},
-    onHeaders: (status: number) => { seen.status = status; return true },
-    onData: (chunk: Buffer) => { seen.body += chunk.toString(); return true },
-    onComplete: () => { seen.completed = true; done() },
-    onError: (err: Error) => { seen.error = err.name; done() }
-  } as unknown as Dispatcher.DispatchHandler
+    onRequestStart: () => {},
+    onResponseStart: (_c, status) => { seen.status = status },
+    onResponseData: (_c, chunk) => { seen.body += chunk.toString() },
+    onResponseEnd: () => { seen.completed = true; done() },
+    onResponseError: (_c, err) => { seen.error = err.name; done() }
+  }
 }
 
 const BIG = 'x'.repeat(70 * 1024)
@@ -79,7 +80,7 @@ for (const row of ROWS) {
     const body = row.body === 'buffer' ? Buffer.from('{"a":1}') : row.body === 'stream' ? Readable.from(['{"a":1}']) : undefined
     const seen: Seen = { body: '', completed: false }
     await new Promise<void>((resolve) => {
-      new ReplayOn401Dispatcher(pool, tokens).dispatch({ origin: 'https://upstream.test', path: '/v3/x', method: 'POST', headers, body }, inner(seen, resolve))
+      replayOn401(tokens)(pool.dispatch)({ origin: 'https://upstream.test', path: '/v3/x', method: 'POST', headers, body }, inner(seen, resolve))
     })
     t.equal(pool.sent.length, row.sent, `${row.sent} attempt(s) sent upstream`)
     if (row.status !== undefined) t.equal(seen.status, row.status, `the application sees ${row.status}`)
