@@ -269,6 +269,14 @@ export const STARTUP_ERRORS = {
     summary: 'IDEMPOTENCY_STORE is a shared store (Redis, Valkey) and IDEMPOTENCY_ENCRYPTION_KEY_FILE is missing or holds anything but 64 hex characters',
     fix: 'Write 32 random bytes as hex (`openssl rand -hex 32 > journal.key`, one line, nothing else), point IDEMPOTENCY_ENCRYPTION_KEY_FILE at it, and give every sidecar sharing the store the same file (a Kubernetes Secret).'
   },
+  IDENTITIES_DIR_INVALID: {
+    summary: 'TLS_IDENTITIES_DIR cannot be read, holds no member, more than five, or something that is not a member folder (a file, a folder without tls.crt and tls.key)',
+    fix: 'Mount one folder per certificate in TLS_IDENTITIES_DIR (one Kubernetes TLS Secret each, holding tls.crt, tls.key and, for an encrypted key, passphrase), at most five; move anything else out of it (names starting with "." are ignored).'
+  },
+  NO_VALID_IDENTITY: {
+    summary: 'no member of TLS_IDENTITIES_DIR loads and is valid now: each is broken, expired or not yet valid',
+    fix: 'Fix or replace the members the line names; at least one must load and be within its validity to start.'
+  },
   CA_FILE_INVALID: {
     summary: 'TLS_CA_FILE or EGRESS_PROXY_CA_FILE holds no PEM certificate, or one that does not parse',
     fix: 'Point the setting at a readable PEM bundle of the CA that signs the upstream\'s (or the egress proxy\'s) certificate, or unset it.'

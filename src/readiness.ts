@@ -59,7 +59,8 @@ export class Readiness {
     const certificateValid: Clause = {
       name: 'certificate_valid',
       applies: always,
-      passes: (now) => now <= info().notAfter.getTime(),
+      // with TLS_IDENTITIES_DIR: a member valid now; the one identity: not expired (it was valid when it loaded)
+      passes: (now) => store.isSet ? store.order().length > 0 : now <= info().notAfter.getTime(),
       passed: (now) => `expires ${info().notAfter.toISOString()} (${daysLeft(info(), new Date(now))} days left)`,
       failed: () => `expired ${info().notAfter.toISOString()}`,
       refusal: () => new SidecarRequestError('NOT_READY', 'the client certificate has expired; install a new one (the sidecar reloads it)')

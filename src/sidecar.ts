@@ -12,7 +12,8 @@ import { upstreamTarget } from './config/egress-proxy.js'
 import type { Config } from './config/schema.js'
 import { type Clock, SYSTEM_CLOCK } from './clock.js'
 import { ConfigError } from './errors.js'
-import { IdentityStore } from './identity/identity-store.js'
+import { IdentityStore, type RejectedEvent } from './identity/identity-store.js'
+import type { Member } from './identity/identity-set.js'
 import { daysLeft, type Identity } from './identity/load-identity.js'
 import { reloadOnChange } from './identity/reload-on-change.js'
 import type { Watcher } from './identity/watch-files.js'
@@ -91,8 +92,19 @@ export async function startSidecar (options: StartOptions): Promise<Sidecar> {
   const origin = upstreamOrigin(config)
   // the credentials are read from the store at each new tunnel: a reload of EGRESS_PROXY_AUTH_FILE applies at once
   const egress = egressFor(config, upstreamTarget(config), () => store.credentials.egressProxyAuthorization)
-  const pool = new UpstreamPool(config, store.identity, egress, clock)
-  store.on('identity', (identity: Identity) => { pool.use(identity) })
+  const pool = new UpstreamPool(config, store, egress, clock)
+  store.on('identity', () => { pool.sync() })
+  store.on('rejected', ({ member, serialNumber, rejection }: RejectedEvent) => {
+    const next = store.order()[0]
+    logger.warn({ member: member.source.name, serialNumber, alert: rejection.alert, retryAt: new Date(rejection.until).toISOString(), activeMember: next?.source.name },
+      `the upstream refused the client certificate of member ${member.source.name} (serial ${serialNumber}, TLS alert "${rejection.alert}"); it is offered again at ${new Date(rejection.until).toISOString()}` +
+      (next === undefined || next === member ? '' : `; member ${next.source.name} serves meanwhile`))
+  })
+  store.on('active', (active: Member | undefined, previous: Member | undefined) => {
+    if (previous === undefined) return // the start-up line names the first
+    if (active === undefined) logger.error({ previousMember: previous.source.name }, 'no member of the identity set is valid now: requests are refused until one is')
+    else logger.info({ member: active.source.name, serialNumber: active.identity?.info.serialNumber, previousMember: previous.source.name }, `member ${active.source.name} now serves new connections (was ${previous.source.name})`)
+  })
   const routes = resolveAuthRoutes(config)
   const { tokens, closeTokens } = tokenStoreFor(config, store, routes, logger, { clock, ...options.tokens })
   const lifecycle = new Lifecycle(clock)
@@ -194,16 +206,31 @@ function tokenStoreFor (config: Config, store: IdentityStore, routes: AuthRoutes
   const credentials = (): ClientCredentials | undefined => store.credentials.oauthClient
   const egressAuth = (): string | undefined => store.credentials.egressProxyAuthorization
   const clock = options?.clock
-  let client = new TokenClient(config, store.identity, credentials, egressAuth, clock)
+  // with TLS_IDENTITIES_DIR, a member the token endpoint refuses is marked as the proxy marks it:
+  // the next member becomes active, and the token store's next try goes with it
+  const refusedBy = (identity: Identity) => (alert: string): void => {
+    const member = store.members.find((m) => m.identity === identity)
+    if (member !== undefined && store.isSet && store.order().length > 1) store.reject(member, alert)
+  }
+  let client = new TokenClient(config, store.identity, credentials, egressAuth, clock, refusedBy(store.identity))
   // replaced clients finish their calls under way, unless the sidecar stops first
   const retired = new Set<TokenClient>()
   const tokens = new TokenStore(routes.scopes, (scope) => client.fetch(scope), { ...options, log: logger })
   let used = credentials()
-  store.on('identity', (identity: Identity) => {
+  let offered = store.identity
+  const useIdentity = (identity: Identity): void => {
     const old = client
     retired.add(old)
     void old.close().then(() => { retired.delete(old) })
-    client = new TokenClient(config, identity, credentials, egressAuth, clock)
+    offered = identity
+    client = new TokenClient(config, identity, credentials, egressAuth, clock, refusedBy(identity))
+  }
+  // with TLS_IDENTITIES_DIR, the token endpoint gets the certificate that serves now too
+  store.on('active', (active: Member | undefined) => {
+    if (active?.identity !== undefined && active.identity !== offered) useIdentity(active.identity)
+  })
+  store.on('identity', (identity: Identity) => {
+    useIdentity(identity)
     const next = credentials()
     if (next?.id !== used?.id || next?.secret !== used?.secret) {
       used = next
@@ -248,7 +275,9 @@ async function listen (app: FastifyInstance, variable: string, host: string, por
 
 function logIdentity (store: IdentityStore, config: Config, logger: Logger, clock: Clock): void {
   const info = store.identity.info
+  const active = store.order()[0]
   logger.info({
+    ...(store.isSet ? { member: active?.source.name, members: store.memberStatus().map((m) => ({ name: m.name, state: m.state, serialNumber: m.info?.serialNumber, notBefore: m.info?.notBefore.toISOString(), notAfter: m.info?.notAfter.toISOString(), ...(m.error === undefined ? {} : { error: m.error }) })) } : {}),
     subject: info.subject,
     issuer: info.issuer,
     serialNumber: info.serialNumber,
@@ -256,7 +285,7 @@ function logIdentity (store: IdentityStore, config: Config, logger: Logger, cloc
     daysLeft: daysLeft(info, new Date(clock.now())),
     upstream: config.UPSTREAM_URL,
     credentials: store.authorization === undefined ? 'pass-through' : 'injected'
-  }, 'client identity loaded')
+  }, store.isSet ? `client identity loaded: member ${active?.source.name ?? '(none valid)'} serves (serial ${info.serialNumber}), ${store.members.length} member(s) in TLS_IDENTITIES_DIR` : 'client identity loaded')
 }
 
 export function warnAboutExpiry (store: IdentityStore, config: Config, logger: Logger, clock: Clock = SYSTEM_CLOCK): void {

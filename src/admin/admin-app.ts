@@ -92,6 +92,16 @@ export function buildAdminApp (options: AdminAppOptions): FastifyInstance {
         source: info.source,
         loadedAt: loadedAt.toISOString()
       },
+      // every member of the identity set (one for TLS_CERT_FILE / TLS_PFX_FILE), in the directory's order
+      identities: store.memberStatus().map((m) => ({
+        member: m.name,
+        state: m.state,
+        ...(m.info === undefined
+          ? {}
+          : { subject: m.info.subject, serialNumber: m.info.serialNumber, notBefore: m.info.notBefore.toISOString(), notAfter: m.info.notAfter.toISOString(), daysLeft: daysLeft(m.info, new Date(clock.now())) }),
+        ...(m.rejection === undefined ? {} : { rejected: { alert: m.rejection.alert, at: new Date(m.rejection.at).toISOString(), retryAt: new Date(m.rejection.until).toISOString(), times: m.rejection.count } }),
+        ...(m.error === undefined ? {} : { error: m.error })
+      })),
       uptimeSeconds: Math.round(lifecycle.uptimeMs / 1000),
       draining: lifecycle.draining,
       inFlight: lifecycle.inFlight,

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { REQUEST_ERRORS, type RequestErrorCode } from '../errors.js'
 import type { TokenStore } from '../auth/token-store.js'
-import type { IdentityStore, ReloadOutcome } from '../identity/identity-store.js'
+import type { IdentityStore, RejectedEvent, ReloadOutcome } from '../identity/identity-store.js'
 import type { AccessRecord, RecordObserver } from '../proxy/access-record.js'
 import { ALLOWED_METHODS } from '../proxy/admit.js'
 import type { Readiness } from '../readiness.js'
@@ -30,7 +30,9 @@ export const METRICS = [
   { name: 'trulioo_sidecar_answers_lost_total', type: 'counter', labels: [], help: 'POST and PATCH calls sent whole upstream whose application left before the answer: the answer was read to its end for the access line (answerLost), never abandoned' },
   { name: 'trulioo_sidecar_requests_in_flight', type: 'gauge', labels: [], help: 'Requests being served right now' },
   { name: 'trulioo_sidecar_upstream_open_connections', type: 'gauge', labels: [], help: 'TLS connections open to the upstream' },
-  { name: 'trulioo_sidecar_client_certificate_expiration_timestamp_seconds', type: 'gauge', labels: ['serial'], help: 'Expiry of the client certificate in use, as seconds since the epoch; a rotation shows as a new serial' },
+  { name: 'trulioo_sidecar_client_certificate_expiration_timestamp_seconds', type: 'gauge', labels: ['serial'], help: 'Expiry of each client certificate loaded (every member of TLS_IDENTITIES_DIR, or the one in use), as seconds since the epoch; a rotation shows as a new serial' },
+  { name: 'trulioo_sidecar_client_certificate_info', type: 'gauge', labels: ['serial', 'member', 'state'], help: 'Always 1, one series per loaded client certificate: its member (folder in TLS_IDENTITIES_DIR, or TLS_CERT_FILE / TLS_PFX_FILE) and state (active, standby, rejected, expired, not yet valid)' },
+  { name: 'trulioo_sidecar_client_certificate_rejections_total', type: 'counter', labels: ['serial'], help: 'Times the upstream refused a member\'s client certificate in the TLS handshake (the request went on to the next member when it could)' },
   { name: 'trulioo_sidecar_identity_reloads_total', type: 'counter', labels: ['outcome'], help: 'Identity and credential reloads, by outcome (success, failure)' },
   { name: 'trulioo_sidecar_token_fetches_total', type: 'counter', labels: ['scope', 'outcome'], help: 'Calls to the OAuth2 token endpoint, by scope and outcome (success, failure); every scope a route uses is present from start-up' },
   { name: 'trulioo_sidecar_token_expiration_timestamp_seconds', type: 'gauge', labels: ['scope'], help: 'Expiry of the OAuth2 token held for the scope, as seconds since the epoch; 0 while none is held' },
@@ -113,12 +115,22 @@ export class SidecarMetrics implements RecordObserver {
   readonly #upstreamDuration = new MethodHistogram()
   readonly #errors = new Map<string, number>(Object.keys(REQUEST_ERRORS).map((code) => [code, 0]))
   readonly #reloads = { success: 0, failure: 0 }
+  /** By serial: every member loaded from start-up at 0, so that `increase()` sees the first refusal. */
+  readonly #rejections = new Map<string, number>()
   #answersLost = 0
   readonly #sources: MetricsSources
 
   constructor (sources: MetricsSources) {
     this.#sources = sources
-    sources.store.on('reload', (outcome: ReloadOutcome) => { this.#reloads[outcome.ok ? 'success' : 'failure']++ })
+    const known = (): void => {
+      for (const m of sources.store.members) if (m.identity !== undefined && !this.#rejections.has(m.identity.info.serialNumber)) this.#rejections.set(m.identity.info.serialNumber, 0)
+    }
+    known()
+    sources.store.on('reload', (outcome: ReloadOutcome) => {
+      this.#reloads[outcome.ok ? 'success' : 'failure']++
+      known()
+    })
+    sources.store.on('rejected', (event: RejectedEvent) => { this.#rejections.set(event.serialNumber, (this.#rejections.get(event.serialNumber) ?? 0) + 1) })
   }
 
   /** Records one finished request. */
@@ -150,9 +162,13 @@ export class SidecarMetrics implements RecordObserver {
     out.single('trulioo_sidecar_answers_lost_total', this.#answersLost)
     out.single('trulioo_sidecar_requests_in_flight', lifecycle.inFlight)
     out.single('trulioo_sidecar_upstream_open_connections', this.#sources.openConnections())
-    const info = store.identity.info
+    const members = store.memberStatus().filter((m) => m.info !== undefined)
     out.family('trulioo_sidecar_client_certificate_expiration_timestamp_seconds')
-    out.sample('trulioo_sidecar_client_certificate_expiration_timestamp_seconds', { serial: info.serialNumber }, Math.floor(info.notAfter.getTime() / 1000))
+    for (const m of members) out.sample('trulioo_sidecar_client_certificate_expiration_timestamp_seconds', { serial: m.info!.serialNumber }, Math.floor(m.info!.notAfter.getTime() / 1000))
+    out.family('trulioo_sidecar_client_certificate_info')
+    for (const m of members) out.sample('trulioo_sidecar_client_certificate_info', { serial: m.info!.serialNumber, member: m.name, state: m.state }, 1)
+    out.family('trulioo_sidecar_client_certificate_rejections_total')
+    for (const [serial, count] of this.#rejections) out.sample('trulioo_sidecar_client_certificate_rejections_total', { serial }, count)
     out.family('trulioo_sidecar_identity_reloads_total')
     for (const outcome of ['success', 'failure'] as const) out.sample('trulioo_sidecar_identity_reloads_total', { outcome }, this.#reloads[outcome])
     const tokens = this.#sources.tokens

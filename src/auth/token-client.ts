@@ -6,6 +6,7 @@ import { TokenFetchError } from '../errors.js'
 import { causeCode } from '../upstream/classify-error.js'
 import { EgressProxyError, egressFor } from '../upstream/connect-tunnel.js'
 import type { ClientTls } from '../upstream/create-agent.js'
+import { handshakeRefusal } from '../upstream/fallback.js'
 import { createTlsConnector, SocketFates } from '../upstream/tls-connector.js'
 
 /** What a token endpoint answered, before the store judges its lifetime. */
@@ -40,13 +41,16 @@ const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|H
 export class TokenClient {
   readonly url: URL
   readonly #agent: Agent
+  readonly #fates = new SocketFates()
+  /** The endpoint refused this client certificate in the handshake (the identity set marks the member). */
+  readonly #onRefused: ((alert: string) => void) | undefined
   readonly #credentials: () => ClientCredentials | undefined
   readonly #timeoutMs: number
   readonly #clock: Clock
   /** The calls under way, so that destroy() can abandon them. */
   readonly #calls = new Set<AbortController>()
 
-  constructor (config: Config, tls: ClientTls, credentials: () => ClientCredentials | undefined, egressAuthorization: () => string | undefined, clock: Clock = SYSTEM_CLOCK) {
+  constructor (config: Config, tls: ClientTls, credentials: () => ClientCredentials | undefined, egressAuthorization: () => string | undefined, clock: Clock = SYSTEM_CLOCK, onRefused?: (alert: string) => void) {
     this.url = new URL(config.TOKEN_URL)
     this.#credentials = credentials
     this.#timeoutMs = config.TOKEN_TIMEOUT_MS
@@ -68,8 +72,9 @@ export class TokenClient {
         ALPNProtocols: ['http/1.1'],
         allowH2: false,
         timeout: config.CONNECT_TIMEOUT_MS
-      }, new SocketFates(), egress)
+      }, this.#fates, egress)
     })
+    this.#onRefused = onRefused
   }
 
   /** One token for `scope`; throws TokenFetchError with a message fit for a log line. */
@@ -106,6 +111,8 @@ export class TokenClient {
     try {
       answer = await Promise.race([exchange(), abandoned])
     } catch (err) {
+      const alert = this.#onRefused === undefined ? undefined : handshakeRefusal(err, this.#fates)
+      if (alert !== undefined) this.#onRefused?.(alert)
       // once aborted, undici's own error only says "aborted": the reason given to abort() says why
       throw describeNetworkError(call.signal.aborted ? call.signal.reason : err, this.url.host)
     } finally {

@@ -8,7 +8,7 @@ import type { Egress } from '../upstream/connect-tunnel.js'
 
 export type StepId =
   | 'config' | 'certificate' | 'passphrase' | 'key-match'
-  | 'dns' | 'tcp' | 'egress-proxy' | 'tls' | 'client-cert' | 'auth' | 'round-trip' | 'idempotency-store'
+  | 'dns' | 'tcp' | 'egress-proxy' | 'tls' | 'client-cert' | 'members' | 'auth' | 'round-trip' | 'idempotency-store'
   | `token-${'endpoint' | 'credentials' | 'call'}:${string}`
 
 /** `skip`: the step does not apply (e.g. no NAPI credentials set); it does not fail the check. */

@@ -5,6 +5,9 @@ import type { Config } from '../config/schema.js'
 import { ConfigError, ConfigErrors, EXIT_CONFIG } from '../errors.js'
 import { basicAuthorization } from '../identity/basic-auth.js'
 import { type Identity, IdentityLoading } from '../identity/load-identity.js'
+import { memberConfig } from '../identity/identity-members.js'
+import type { Member } from '../identity/identity-set.js'
+import { IdentityStore } from '../identity/identity-store.js'
 import { egressProxyAuthorization, upstreamTarget } from '../config/egress-proxy.js'
 import { type Egress, egressFor } from '../upstream/connect-tunnel.js'
 import { adviceForConfig } from './advice.js'
@@ -13,6 +16,7 @@ import { authStep, clientCertStep, roundTripStep } from './http-steps.js'
 import { certificateStep, keyMatchStep, passphraseStep } from './identity-steps.js'
 import { egressProxyStep } from './egress-step.js'
 import { journalStoreSteps } from './journal-store-step.js'
+import { membersStep } from './members-step.js'
 import { tokenSteps } from './token-steps.js'
 import { dnsStep, tcpStep, tlsStep } from './network-steps.js'
 
@@ -63,8 +67,12 @@ export async function runCheck (options: RunCheckOptions = {}): Promise<CheckRep
   results.push(result(configStep, { status: 'pass', detail: describeConfig(config, context.egress) }, started))
 
   let notRun: StepId[] = []
-  // the OAuth2 steps appear only with client credentials, the store's only with a shared store
-  const steps = [...STEPS, ...tokenSteps(config), ...journalStoreSteps(config)]
+  // the OAuth2 steps appear only with client credentials, the store's only with a shared store;
+  // with TLS_IDENTITIES_DIR, every member is tried once the TLS handshake works, before the
+  // active one's own steps: when the active member is refused, the verdict on the others is what helps
+  const members = config.TLS_IDENTITIES_DIR === undefined ? [] : [membersStep]
+  const at = STEPS.indexOf(tlsStep) + 1
+  const steps = [...STEPS.slice(0, at), ...members, ...STEPS.slice(at), ...tokenSteps(config), ...journalStoreSteps(config)]
   try {
     for (const [index, step] of steps.entries()) {
       const stepStarted = performance.now()
@@ -96,12 +104,21 @@ function result (step: { id: StepId, title: string }, outcome: StepOutcome, star
 }
 
 function describeConfig (config: Config, egress: Egress | undefined): string {
-  const identity = config.TLS_PFX_FILE !== undefined ? `PKCS#12 ${config.TLS_PFX_FILE}` : `${config.TLS_CERT_FILE as string} + ${config.TLS_KEY_FILE as string}`
+  const identity = config.TLS_IDENTITIES_DIR !== undefined
+    ? `the set in ${config.TLS_IDENTITIES_DIR} (its active member first)`
+    : config.TLS_PFX_FILE !== undefined ? `PKCS#12 ${config.TLS_PFX_FILE}` : `${config.TLS_CERT_FILE as string} + ${config.TLS_KEY_FILE as string}`
   const napi = config.TRULIOO_USERNAME === undefined ? undefined : 'NAPI username and password set'
   const oauth = config.TRULIOO_CLIENT_ID === undefined ? undefined : 'OAuth2 client credentials set'
   const credentials = [napi, oauth].filter((c) => c !== undefined).join(', ') || 'none (pass-through)'
   const way = egress === undefined ? '' : `; through the egress proxy ${egress.proxy.shown} (${egress.proxy.variable})`
   return `upstream ${config.UPSTREAM_URL}; identity ${identity}; credentials: ${credentials}${way}`
+}
+
+/** The configuration of the member `serve` would make active now; throws the set's start-up error. */
+function activeMemberConfig (config: Config, now: Date): Config {
+  const store = new IdentityStore(config, { clock: { now: () => now.getTime() } })
+  const active = store.order()[0] as Member
+  return memberConfig(config, active.source)
 }
 
 function newContext (config: Config, now: Date): CheckContext {
@@ -110,7 +127,8 @@ function newContext (config: Config, now: Date): CheckContext {
   return {
     now,
     config,
-    identityLoading: new IdentityLoading(config, { now }),
+    // with TLS_IDENTITIES_DIR, the identity steps walk the member that serves (as `serve` picks it)
+    identityLoading: new IdentityLoading(config.TLS_IDENTITIES_DIR === undefined ? config : activeMemberConfig(config, now), { now }),
     // set by the key-match step before any step that reads it
     identity: undefined as unknown as Identity,
     host: origin.hostname.replace(/^\[|\]$/g, ''),

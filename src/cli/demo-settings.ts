@@ -22,6 +22,8 @@ export interface DemoFlags {
   adminPort?: number
   socket?: string
   printEnv?: boolean
+  /** Show a certificate rotation with two members (demo-rotation.ts). */
+  rotation?: boolean
 }
 
 /** One listener setting of the demo's sidecar and where it came from. */

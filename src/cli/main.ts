@@ -66,9 +66,15 @@ export function buildProgram (io: CliIo = processIo()): Command {
     .option('--admin-port <port>', 'admin port (default: ADMIN_PORT, else 9090; 0: off)', parsePort)
     .option('--socket <path>', 'listen on this UNIX socket instead of the proxy port (default: LISTEN_SOCKET)')
     .option('--print-env', 'print the settings that point check and serve at the mock (also written to demo.env, named in the banner)')
+    .option('--rotation', 'show a certificate rotation instead: two members of TLS_IDENTITIES_DIR, the new one refused by the mock, the old one serving on, then the new one accepted')
     .addHelpText('after', DEMO_HELP)
     .action(async (opts: DemoFlags) => {
       // loaded only when asked for: its PKI library would slow every `serve` start
+      if (opts.rotation === true) {
+        const { demoRotation } = await import('./demo-rotation.js')
+        await demoRotation(opts)
+        return
+      }
       const { demo } = await import('./demo-command.js')
       await demo(opts)
     })

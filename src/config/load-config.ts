@@ -172,7 +172,12 @@ function checkRelations (config: Config, problems: ConfigError[]): void {
   checkUpstreamUrl(config.UPSTREAM_URL, problems)
 
   const hasPem = config.TLS_CERT_FILE !== undefined || config.TLS_KEY_FILE !== undefined
-  if (config.TLS_PFX_FILE !== undefined && hasPem) {
+  if (config.TLS_IDENTITIES_DIR !== undefined) {
+    // the set replaces the one identity: two sources of the certificate would leave it unclear which serves
+    for (const name of ['TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_PFX_FILE', 'TLS_PASSPHRASE'] as const) {
+      if (config[name] !== undefined) problems.push(new ConfigError(name, 'set either TLS_IDENTITIES_DIR or the one identity (TLS_CERT_FILE, TLS_KEY_FILE, TLS_PFX_FILE, TLS_PASSPHRASE), not both: each member of the directory has its own passphrase file'))
+    }
+  } else if (config.TLS_PFX_FILE !== undefined && hasPem) {
     problems.push(new ConfigError('TLS_PFX_FILE', 'set either TLS_PFX_FILE or TLS_CERT_FILE with TLS_KEY_FILE, not both'))
   } else if (config.TLS_PFX_FILE === undefined) {
     if (config.TLS_CERT_FILE === undefined) {

@@ -155,6 +155,7 @@ export const ConfigSchema = Type.Object({
   TLS_PFX_FILE: file('PKCS#12 file holding key and certificate, instead of TLS_CERT_FILE and TLS_KEY_FILE'),
   TLS_PASSPHRASE: secret('passphrase of the private key or of the PKCS#12 file'),
   TLS_PASSPHRASE_FILE: secretFile('TLS_PASSPHRASE'),
+  TLS_IDENTITIES_DIR: file('a directory of up to 5 client identities, instead of TLS_CERT_FILE / TLS_KEY_FILE / TLS_PFX_FILE: each folder in it (one Kubernetes TLS Secret each) holds tls.crt, tls.key and, for an encrypted key, passphrase; names starting with "." are ignored; the valid one with the latest notBefore serves, the others stand by'),
   TLS_CA_FILE: file('PEM CA bundle trusted for the upstream in addition to the built-in roots'),
   TLS_SERVERNAME: Type.Optional(Type.String({
     minLength: 1,

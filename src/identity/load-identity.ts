@@ -33,6 +33,12 @@ export interface LoadIdentityOptions {
   now?: Date
   /** Called with non-fatal findings, such as a key file others can read (code KEY_FILE_EXPOSED). */
   warn?: (warning: ConfigError) => void
+  /**
+   * False: a certificate outside its validity still loads (a member of
+   * TLS_IDENTITIES_DIR that will serve later, or has stopped serving: the set
+   * judges validity on its clock). The one identity is always checked.
+   */
+  checkValidity?: boolean
 }
 
 /**
@@ -65,6 +71,7 @@ export class IdentityLoading {
   /** Non-fatal findings so far (each also handed to `warn`). */
   readonly warnings: ConfigError[] = []
   readonly #warn: (warning: ConfigError) => void
+  readonly #checkValidity: boolean
   #certificate: CertificatePhase | undefined
   #key: OpenedKey | undefined
   #identity: Identity | undefined
@@ -73,6 +80,7 @@ export class IdentityLoading {
     this.config = config
     this.now = options.now ?? new Date()
     this.#warn = options.warn ?? (() => {})
+    this.#checkValidity = options.checkValidity ?? true
   }
 
   get pkcs12 (): boolean { return this.config.TLS_PFX_FILE !== undefined }
@@ -86,11 +94,11 @@ export class IdentityLoading {
       const pfx = readPkcs12(config)
       const ca = readTrust(config)
       const { secureContext, leaf } = openPkcs12(config, () => secureContextFor({ pfx, passphrase: config.TLS_PASSPHRASE, minVersion: 'TLSv1.2' }, ca))
-      checkValidity(leaf, 'TLS_PFX_FILE', this.now)
+      if (this.#checkValidity) checkValidity(leaf, 'TLS_PFX_FILE', this.now)
       this.#certificate = { info: describe(leaf, 'pkcs12'), secureContext }
     } else {
       const chain = readChain(config)
-      checkValidity(chain.leaf, 'TLS_CERT_FILE', this.now)
+      if (this.#checkValidity) checkValidity(chain.leaf, 'TLS_CERT_FILE', this.now)
       this.#certificate = { info: describe(chain.leaf, 'pem'), chain }
     }
     return this.#certificate.info
@@ -131,15 +139,18 @@ export class IdentityLoading {
 }
 
 /**
- * The last context built, by a digest of exactly what built it. A secure
+ * The contexts last built, by a digest of exactly what built each. A secure
  * context holds every trusted root parsed anew (about 1 MiB of native memory
  * with TLS_CA_FILE, which adds the ~140 built-in roots to the file's), and V8
  * does not see that memory: 200 SIGHUPs with unchanged files grew RSS by
  * hundreds of MiB before a GC. Inputs byte for byte the same get the same
  * context; anything changed (a new certificate, key, passphrase or CA) builds
- * a new one. The digest stays in memory and is never logged.
+ * a new one. One entry per member of the identity set (at most five) and a
+ * few more for what a reload replaces. The digests stay in memory and are
+ * never logged.
  */
-let lastContext: { digest: string, context: tls.SecureContext } | undefined
+const KEPT_CONTEXTS = 8
+const contexts = new Map<string, tls.SecureContext>()
 
 function secureContextFor (options: tls.SecureContextOptions, ca: readonly string[] | undefined): tls.SecureContext {
   const hash = createHash('sha256')
@@ -147,9 +158,12 @@ function secureContextFor (options: tls.SecureContextOptions, ca: readonly strin
     hash.update(part === undefined ? '-' : typeof part === 'string' ? `s${part.length}:${part}` : Buffer.concat([Buffer.from(`b${(part as Buffer).length}:`), part as Buffer]))
   }
   const digest = hash.digest('hex')
-  if (lastContext?.digest === digest) return lastContext.context
+  const kept = contexts.get(digest)
+  if (kept !== undefined) return kept
   const context = secureContextTrusting(options, ca)
-  lastContext = { digest, context }
+  contexts.set(digest, context)
+  // the oldest goes first (a Map keeps insertion order)
+  if (contexts.size > KEPT_CONTEXTS) contexts.delete(contexts.keys().next().value as string)
   return context
 }
 

@@ -3,7 +3,8 @@ import { once } from 'node:events'
 import https from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { TLSSocket } from 'node:tls'
+import tls, { type TLSSocket } from 'node:tls'
+import { type AlertName, handshakeAlertServer } from './handshake-alerts.js'
 
 /**
  * A mock of Trulioo's mTLS endpoint. It demands a client certificate from the
@@ -45,6 +46,14 @@ export interface MockUpstreamOptions {
   apiKey?: string
   /** Where the API key is demanded; `/selfserve/` by default. */
   apiKeyPrefix?: string
+  /**
+   * Refuse client certificates as an OpenSSL server does, with a TLS alert
+   * in the handshake (handshake-alerts.ts), rather than as Node does (a close
+   * after the handshake); needed by `refuse()`.
+   */
+  handshakeAlerts?: boolean
+  /** The time client certificates are judged at, with handshakeAlerts (tests move it); Date.now by default. */
+  now?: () => number
 }
 
 /** Which scope each OAuth2 path family needs, as Trulioo has it. */
@@ -131,6 +140,16 @@ export interface MockUpstream {
   readonly accepted: string[]
   /** The verify calls it ran, and how it answers them. */
   readonly verifications: MockVerifications
+  /**
+   * Refuse the client certificate with this serial (hex) in the TLS handshake
+   * with `alert` (certificate_revoked by default) from the next connection
+   * on; needs `handshakeAlerts`. Connections open now are not touched.
+   */
+  refuse (serialNumber: string, alert?: AlertName): void
+  /** Accept that serial again, from the next connection on. */
+  accept (serialNumber: string): void
+  /** The TLS handshakes refused so far, in order. */
+  readonly refusals: Array<{ readonly alert: AlertName, readonly serialNumber: string | undefined }>
   close (): Promise<void>
 }
 
@@ -183,6 +202,8 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
   const verifications: MockVerifications = { runs: [], delayMs: 0, cut: false }
   const apiKeyPrefix = options.apiKeyPrefix ?? '/selfserve/'
 
+  const refused = new Map<string, AlertName>()
+  const refusals: Array<{ alert: AlertName, serialNumber: string | undefined }> = []
   const server = https.createServer({
     cert: options.cert,
     key: options.key,
@@ -366,6 +387,10 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
         return json(res, 200, { slept: Number(arg) })
       case 'hang':
         return // never answers; the socket stays open until the client gives up
+      case 'drop':
+        // the request ran (it is recorded), then the connection dies without an answer
+        req.socket.destroy()
+        return
       case 'stall':
         // headers and `arg` bytes of body, then silence: a download that stops midway
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(Number(arg) * 2) })
@@ -406,9 +431,23 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     }
   }
 
-  server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address() as AddressInfo
+  // with handshake alerts, a front takes the connections and hands the accepted ones to `server`
+  const front = options.handshakeAlerts === true
+    ? handshakeAlertServer({
+      secureContext: () => tlsContext,
+      trusted: [options.clientCa].flat().flatMap((pem) => pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem)),
+      verdict: (serial) => serial === undefined ? undefined : refused.get(serial),
+      now: options.now ?? Date.now,
+      accepted: (socket) => { server.emit('secureConnection', socket) },
+      refused: (alert, serialNumber) => { refusals.push({ alert, serialNumber }) }
+    })
+    : undefined
+  // sessionIdContext: OpenSSL refuses to resume a session of a server that verifies clients without one (internal_error)
+  const tlsContext = tls.createSecureContext({ cert: options.cert, key: options.key, ca: options.clientCa, maxVersion: options.maxVersion ?? 'TLSv1.3', sessionIdContext: 'trulioo-mock' })
+  const listening = front ?? server
+  listening.listen(options.port ?? 0, options.host ?? '127.0.0.1')
+  await once(listening, 'listening')
+  const address = listening.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return {
     url: `https://${host}:${address.port}`,
@@ -421,7 +460,14 @@ export async function startMockUpstream (options: MockUpstreamOptions): Promise<
     tokens,
     accepted,
     verifications,
+    refusals,
+    refuse: (serialNumber, alert = 'certificate_revoked') => {
+      if (front === undefined) throw new Error('the mock refuses a serial only with handshakeAlerts')
+      refused.set(serialNumber.toUpperCase(), alert)
+    },
+    accept: (serialNumber) => { refused.delete(serialNumber.toUpperCase()) },
     async close () {
+      front?.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }

@@ -1,34 +1,36 @@
 import type { Dispatcher } from 'undici'
 import { DelegatingDispatcher } from './delegating-dispatcher.js'
+import { dispatchWithFallback, type FallbackRoutes } from './fallback.js'
 
 /**
- * The dispatcher handed to @fastify/http-proxy once, at start-up. It delegates
- * every request to the current Agent, so a certificate reload swaps the Agent
- * here and the proxy route never changes.
+ * The dispatcher handed to @fastify/http-proxy once, at start-up. It sends
+ * every request to the Agent of the active member of the identity set, so a
+ * certificate reload or a change of the active member swaps Agents here and
+ * the proxy route never changes. With more than one usable member, a request
+ * goes through the fallback (fallback.ts): a certificate the upstream refuses
+ * in the handshake sends it on to the next member. With one, it goes
+ * straight to the Agent, exactly as before the set existed.
  */
 export class RotatingDispatcher extends DelegatingDispatcher {
-  #current: Dispatcher
+  readonly #routes: FallbackRoutes
 
-  constructor (initial: Dispatcher) {
+  constructor (routes: FallbackRoutes) {
     super()
-    this.#current = initial
+    this.#routes = routes
   }
 
+  /** The Agent of the active member. */
   get current (): Dispatcher {
-    return this.#current
+    return this.target()
+  }
+
+  override dispatch (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const routes = this.#routes.routes()
+    if (routes.length === 1) return (routes[0] as { dispatcher: Dispatcher }).dispatcher.dispatch(options, handler)
+    return dispatchWithFallback(this.#routes, routes, options, handler)
   }
 
   protected override target (): Dispatcher {
-    return this.#current
-  }
-
-  /**
-   * New requests go to `next` from now on. The previous dispatcher is
-   * returned; closing it lets its requests in flight finish first.
-   */
-  swap (next: Dispatcher): Dispatcher {
-    const previous = this.#current
-    this.#current = next
-    return previous
+    return (this.#routes.routes()[0] as { dispatcher: Dispatcher }).dispatcher
   }
 }

@@ -15,6 +15,12 @@ export interface SocketFate {
   closedAt?: number
   /** Whether any application data (a response) ever arrived on it. */
   answered?: boolean
+  /**
+   * Whether a TLS 1.3 session ticket arrived: the server sends it once it has
+   * verified the client's certificate and Finished, so from then on the
+   * connection was accepted (../upstream/fallback.ts).
+   */
+  ticketed?: boolean
   /** A TLS alert the upstream sent (e.g. ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED). */
   alert?: NodeJS.ErrnoException
 }
@@ -43,6 +49,7 @@ export class SocketFates {
     })
     // undici attaches its own 'data' listener right after this, in the same tick
     socket.once('data', () => { fate.answered = true })
+    socket.once('session', () => { fate.ticketed = true })
     socket.once('close', () => {
       fate.closedAt = this.#clock.now()
       this.#clock.setTimeout(() => {
