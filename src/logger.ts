@@ -1,13 +1,14 @@
 import { writeSync } from 'node:fs'
 import pino, { type DestinationStream, type Logger } from 'pino'
-import { SECRET_VARIABLES } from './config/schema.js'
+import { SECRET_VARIABLES, URLS_WITH_CREDENTIALS } from './config/schema.js'
 
 /**
  * Paths that must never reach a log line, whatever object is logged by
  * mistake. The proxy logs no headers and no bodies in the first place; this
  * is the second line of defence. Every secret setting is in it, from the one
- * list in the schema (SECRET_VARIABLES), at the top of a line and one level
- * down (a config object logged whole).
+ * list in the schema (SECRET_VARIABLES), and every URL setting that may carry
+ * a password (URLS_WITH_CREDENTIALS), at the top of a line and one level down
+ * (a config object logged whole).
  */
 export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["proxy-authorization"]', 'req.headers.cookie',
@@ -15,6 +16,7 @@ export const REDACT_PATHS = [
   'authorization', 'password', 'passphrase', 'token',
   '*.authorization', '*.password', '*.passphrase', '*.token',
   ...SECRET_VARIABLES, ...SECRET_VARIABLES.map((name) => `*.${name}`),
+  ...URLS_WITH_CREDENTIALS, ...URLS_WITH_CREDENTIALS.map((name) => `*.${name}`),
   'body', '*.body'
 ]
 

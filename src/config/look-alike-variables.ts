@@ -11,7 +11,7 @@ import { readFileSafely } from './read-file-safely.js'
  * Names far from every setting (an app's own TRULIOO_BASE_URL, Kubernetes'
  * ADMIN_SERVICE_HOST) are left alone: a warning for them would be noise.
  */
-export const OUR_PREFIXES = ['TLS_', 'TRULIOO_', 'UPSTREAM_', 'LISTEN_', 'ADMIN_', 'PROXY_', 'CERT_'] as const
+export const OUR_PREFIXES = ['TLS_', 'TRULIOO_', 'UPSTREAM_', 'LISTEN_', 'ADMIN_', 'PROXY_', 'CERT_', 'IDEMPOTENCY_', 'BILLABLE_', 'EGRESS_', 'CLIENT_', 'TOKEN_'] as const
 
 export interface LookAlike {
   /** the name that was set */

@@ -112,6 +112,11 @@ export const SECRETS = {
 export type SecretVariable = keyof typeof SECRETS
 /** Settings whose value is a secret: each may instead come from `<NAME>_FILE`. */
 export const SECRET_VARIABLES = Object.keys(SECRETS) as readonly SecretVariable[]
+/**
+ * Settings whose value is a URL that may carry a password (`scheme://user:password@host`):
+ * not secrets of their own (no _FILE twin), but redacted from the log like them.
+ */
+export const URLS_WITH_CREDENTIALS = ['IDEMPOTENCY_STORE', 'HTTPS_PROXY', 'ALL_PROXY'] as const satisfies ReadonlyArray<keyof Config>
 /** Secrets sent in an HTTP header. */
 export const HEADER_SECRETS = SECRET_VARIABLES.filter((name) => SECRETS[name].header)
 /** Secrets a reload reads again from their `_FILE`s (and whose files are watched). */

@@ -27,12 +27,12 @@ const found = await exec('bash', [join(ROOT, 'scripts', 'promtool-env.sh')], 180
 const promtool = found.code === 0 ? found.stdout.trim().split('\n').pop() : undefined
 const skip = promtool === undefined ? `promtool could not be installed: ${found.stderr.trim().split('\n').slice(-2).join(' | ')}` : false
 
-t.test('the six alerts, on the metrics the sidecar exports', async (t) => {
+t.test('the seven alerts, on the metrics the sidecar exports', async (t) => {
   const doc = parse(readFileSync(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string, expr: string, for?: string, labels: { severity: string } }> }> }
   const rules = Object.fromEntries(doc.groups.flatMap((g) => g.rules).map((r) => [r.alert, r]))
   t.same(Object.keys(rules).sort(), [
     'TruliooSidecarCertificateExpiresIn14Days', 'TruliooSidecarCertificateExpiresIn3Days',
-    'TruliooSidecarIdentityReloadFailing', 'TruliooSidecarNoStandbyCertificate', 'TruliooSidecarNotReady', 'TruliooSidecarUpstreamErrorRatioHigh'
+    'TruliooSidecarIdempotencyStoreDown', 'TruliooSidecarIdentityReloadFailing', 'TruliooSidecarNoStandbyCertificate', 'TruliooSidecarNotReady', 'TruliooSidecarUpstreamErrorRatioHigh'
   ])
   t.match(rules.TruliooSidecarNoStandbyCertificate?.expr, /trulioo_sidecar_client_certificate_info\{state="standby"\}/)
   t.match(rules.TruliooSidecarCertificateExpiresIn14Days?.expr, /trulioo_sidecar_client_certificate_expiration_timestamp_seconds - time\(\) < 14 \* 86400/)
@@ -40,13 +40,14 @@ t.test('the six alerts, on the metrics the sidecar exports', async (t) => {
   t.match(rules.TruliooSidecarIdentityReloadFailing?.expr, /trulioo_sidecar_identity_reloads_total\{outcome="failure"\}/)
   t.match(rules.TruliooSidecarUpstreamErrorRatioHigh?.expr, /trulioo_sidecar_errors_total\{code=~"UPSTREAM_\.\*"\}[\s\S]*\/[\s\S]*trulioo_sidecar_requests_total/)
   t.match(rules.TruliooSidecarNotReady, { expr: /trulioo_sidecar_ready == 0/, for: '5m' })
+  t.match(rules.TruliooSidecarIdempotencyStoreDown, { expr: /trulioo_sidecar_idempotency_store_up == 0/, for: '2m' })
   t.equal(rules.TruliooSidecarCertificateExpiresIn3Days?.labels.severity, 'critical')
 })
 
 t.test('promtool check rules accepts them, and would refuse a broken one', { skip }, async (t) => {
   const checked = await exec(promtool!, ['check', 'rules', RULES])
   t.equal(checked.code, 0, checked.stdout + checked.stderr)
-  t.match(checked.stdout, /SUCCESS: 6 rules found/)
+  t.match(checked.stdout, /SUCCESS: 7 rules found/)
   const dir = mkdtempSync(join(tmpdir(), 'tmsc-rules-'))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   const broken = join(dir, 'alerts.yaml')

@@ -18,6 +18,13 @@ t.test('near a real setting: named; far from every one, or not ours: left alone'
     ['UPSTREAM_URI', 'UPSTREAM_URL'],
     ['PROXY_AUTH_TOKN', 'PROXY_AUTH_TOKEN'],
     ['CERT_WATCHES', 'CERT_WATCH'],
+    // a mistyped store would leave the journal in this process only: replicas would run duplicates
+    ['IDEMPOTENCY_STROE', 'IDEMPOTENCY_STORE'],
+    ['IDEMPOTENCY_ENCRYPTION_KEY_FIEL', 'IDEMPOTENCY_ENCRYPTION_KEY_FILE'],
+    ['BILLABLE_ROUTE', 'BILLABLE_ROUTES'],
+    ['EGRESS_PROXY_AUTH_FIEL', 'EGRESS_PROXY_AUTH_FILE'],
+    ['CLIENT_BODY_TIMEOUT', 'CLIENT_BODY_TIMEOUT_MS'],
+    ['TOKEN_URI', 'TOKEN_URL'],
     ['TLS_CERT', 'TLS_CERT_FILE'],
     ['LISTEN_PORT_FILE', 'LISTEN_PORT'],
     ['TLS_CERT_FILE', undefined],

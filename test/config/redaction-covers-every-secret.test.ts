@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CONFIG_VARIABLES, type Config, HEADER_SECRETS, RELOADED_SECRETS, SECRET_VARIABLES } from '../../src/config/schema.js'
+import { CONFIG_VARIABLES, type Config, HEADER_SECRETS, RELOADED_SECRETS, SECRET_VARIABLES, URLS_WITH_CREDENTIALS } from '../../src/config/schema.js'
 import { watchedPaths } from '../../src/identity/watched-paths.js'
 import { createLogger, REDACT_PATHS } from '../../src/logger.js'
 
@@ -30,6 +30,19 @@ t.test('a line logged with every secret, at the top and nested, holds none of th
     t.notOk((lines[0] as string).includes(values[name] as string), `${name}'s value is not on the line`)
     t.equal(line[name], '[redacted]')
     t.equal(line.config[name], '[redacted]')
+  }
+})
+
+t.test('a URL setting that may carry a password is redacted like a secret, on the line and nested', async (t) => {
+  const lines: string[] = []
+  const logger = createLogger('info', { write: (line: string) => { lines.push(line) } })
+  const values = Object.fromEntries(URLS_WITH_CREDENTIALS.map((name) => [name, `redis://user:pw-of-${name}-Zq9@127.0.0.1:6379`]))
+  logger.info({ ...values, config: { ...values } }, 'logged by mistake')
+  logger.flush()
+  t.equal(lines.length, 1)
+  for (const name of URLS_WITH_CREDENTIALS) {
+    t.ok(CONFIG_VARIABLES.includes(name), `${name} is a setting`)
+    t.notOk((lines[0] as string).includes(`pw-of-${name}`), `${name}'s password is not on the line`)
   }
 })
 
