@@ -9,9 +9,12 @@
 // peak during 20 concurrent 5 MiB uploads, exec-to-first-200 and --version.
 //
 //   BENCH_SECONDS (4 per round), BENCH_ROUNDS (2), BENCH_MAX_REQUESTS (50000 per round)
+//   BENCH_IDEMPOTENCY_STORE: the sidecar's IDEMPOTENCY_STORE (a Redis or Valkey you started, e.g.
+//   unix:///tmp/bench-redis.sock), with a throwaway encryption key; unset: the memory store
 //
 // Linux only (/proc). Numbers compare runs on one machine; they promise nothing.
 import { spawn, execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -32,6 +35,9 @@ const BASIC = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')
 const SCENARIOS = [
   { name: 'small GET', method: 'GET', path: '/connection/v1/testauthentication', connections: 50 },
   { name: '2 KiB POST', method: 'POST', path: '/verifications/v1/verify', body: Buffer.alloc(2048, 'a'), connections: 50 },
+  // each with its own Idempotency-Key: the journal claims, keeps and finishes every one (the
+  // bare proxy and direct calls pass the header through; they have no journal)
+  { name: '2 KiB keyed POST', method: 'POST', path: '/verifications/v1/verify', body: Buffer.alloc(2048, 'a'), connections: 50, keyed: true },
   { name: '1 MiB download', method: 'GET', path: `/__mock/download/${1 << 20}`, connections: 16 },
   { name: '5 MiB upload', method: 'POST', path: '/verifications/v1/verify', body: Buffer.alloc(5 << 20, 'b'), connections: 16 }
 ]
@@ -109,7 +115,10 @@ const proxyEnv = (port) => ({
   LISTEN_HOST: '127.0.0.1',
   LISTEN_PORT: String(port),
   ADMIN_PORT: String(port + 1000),
-  LOG_LEVEL: 'info'
+  LOG_LEVEL: 'info',
+  ...(process.env.BENCH_IDEMPOTENCY_STORE === undefined
+    ? {}
+    : { IDEMPOTENCY_STORE: process.env.BENCH_IDEMPOTENCY_STORE, IDEMPOTENCY_ENCRYPTION_KEY_FILE: put('journal.key', `${randomBytes(32).toString('hex')}\n`) })
 })
 const readyAt = (port) => async () => {
   const res = await request(`http://127.0.0.1:${port}/connection/v1/testauthentication`)
@@ -137,13 +146,15 @@ async function load (target, scenario) {
   if (scenario.body !== undefined) headers['content-type'] = 'application/json'
   let done = 0
   let errors = 0
+  let keys = 0
   const deadline = performance.now() + SECONDS * 1000
   const ticks = target.pid === undefined ? 0 : cpuTicks(target.pid)
   const started = performance.now()
   await Promise.all(Array.from({ length: scenario.connections }, async () => {
     while (performance.now() < deadline && done + errors < MAX_REQUESTS) {
       try {
-        const res = await request(`${target.url}${scenario.path}`, { dispatcher, method: scenario.method, headers, body: scenario.body })
+        const sent = scenario.keyed === true ? { ...headers, 'idempotency-key': `bench-${process.pid}-${keys++}` } : headers
+        const res = await request(`${target.url}${scenario.path}`, { dispatcher, method: scenario.method, headers: sent, body: scenario.body })
         await res.body.dump({ limit: Infinity })
         if (res.statusCode === 200) done++
         else errors++
