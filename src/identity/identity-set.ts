@@ -89,9 +89,16 @@ export class IdentitySet {
     this.#until = -Infinity
   }
 
-  /** The upstream refused `member`'s certificate in the handshake: it is offered again after a backoff. */
-  reject (member: Member, now: number, alert: string): Rejection {
+  /**
+   * The upstream refused `member`'s certificate in the handshake: it is offered
+   * again after a backoff. A refusal while its rejection is still in force is
+   * the same episode (one failed connection errors every request queued on it,
+   * and each of them reports it; or every member is refused and still tried):
+   * it changes nothing and returns undefined, so it is told and counted once.
+   */
+  reject (member: Member, now: number, alert: string): Rejection | undefined {
     const m = member as MutableMember
+    if (m.rejection !== undefined && now < m.rejection.until) return undefined
     const count = (m.rejection?.count ?? 0) + 1
     const wait = Math.min(REJECTED_RETRY_FIRST_MS * 2 ** (count - 1), REJECTED_RETRY_MAX_MS)
     m.rejection = { at: now, until: now + wait, count, alert }

@@ -112,6 +112,8 @@ export class IdentityStore extends EventEmitter {
   reject (member: Member, alert: string): void {
     const serialNumber = member.identity?.info.serialNumber ?? ''
     const rejection = this.#set.reject(member, this.#now(), alert)
+    // the same refusal episode, reported again by another request: told once
+    if (rejection === undefined) return
     this.emit('rejected', { member, serialNumber, rejection } satisfies RejectedEvent)
   }
 

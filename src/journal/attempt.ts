@@ -77,14 +77,17 @@ export class Attempt {
   /**
    * The exchange failed. Before its request went out whole the upstream cannot
    * have run it (refused, unreachable, TLS, no connection in time): nothing is
-   * kept. After, nobody can know: kept as unknown, never run again.
+   * kept. After, nobody can know: kept as unknown, never run again. Except
+   * when `nothingRan`: the upstream refused the client certificate in the TLS
+   * handshake (../upstream/fallback.ts handshakeRefusal), which over TLS 1.3
+   * comes after undici has written the request, but before the server read it.
    */
-  failed (): void {
+  failed (nothingRan = false): void {
     if (this.#over) return
     this.#over = true
     this.#chunks = []
     // an answer cut mid-body may have carried the ids already: the retry is told them
-    if (this.#sent) void this.#store.finish(this.#keyHash, this.#entry, withIds('unknown', this.#ids))
+    if (this.#sent && !nothingRan) void this.#store.finish(this.#keyHash, this.#entry, withIds('unknown', this.#ids))
     else void this.#store.release(this.#keyHash, this.#entry)
   }
 

@@ -11,24 +11,29 @@ import { type Attempt, attemptOf } from './attempt.js'
  * metering and outside the 401 replay (proxy-app.ts), so it sees the answer
  * the application gets (after a replay with a new token, if any) and every
  * end undici reports, including the aborts metering asks for (timeouts).
- * Requests without a key pass straight through.
+ * Requests without a key pass straight through. `nothingRan` tells an
+ * exchange's failure that cannot have reached the upstream's application
+ * although its request was written (a certificate refused in a TLS 1.3
+ * handshake): its attempt is released, not kept as unknown.
  */
-export function journalTee (): Interceptor {
+export function journalTee (nothingRan: (err: Error) => boolean): Interceptor {
   return (dispatch) => function tee (options, handler) {
     const exchange = exchangeOf(options.headers)
     const attempt = exchange === undefined ? undefined : attemptOf(exchange)
     if (attempt === undefined) return dispatch(options, handler)
-    return dispatch(options, new TeeHandler(handler, attempt))
+    return dispatch(options, new TeeHandler(handler, attempt, nothingRan))
   }
 }
 
 class TeeHandler implements ExchangeHandler {
   readonly #inner: ExchangeHandler
   readonly #attempt: Attempt
+  readonly #nothingRan: (err: Error) => boolean
 
-  constructor (inner: ExchangeHandler, attempt: Attempt) {
+  constructor (inner: ExchangeHandler, attempt: Attempt, nothingRan: (err: Error) => boolean) {
     this.#inner = inner
     this.#attempt = attempt
+    this.#nothingRan = nothingRan
   }
 
   onRequestStart (controller: Controller, context: unknown): void {
@@ -66,7 +71,7 @@ class TeeHandler implements ExchangeHandler {
   }
 
   onResponseError (controller: Controller, err: Error): void {
-    this.#attempt.failed()
+    this.#attempt.failed(this.#nothingRan(err))
     this.#inner.onResponseError?.(controller, err)
   }
 

@@ -20,16 +20,20 @@ export interface ForwardLimits {
 
 export type BodyFailure = (record: AccessRecord, error: Error) => void
 
+/** Whether an exchange's failure cannot have reached the upstream's application (a certificate refused in the handshake). */
+export type NothingRan = (error: Error) => boolean
+
 /**
  * The interceptor that meters each request the proxy route sends (the ones
  * with an exchange: exchange.ts), so that its record sees the exchange; the
  * outermost of the chain (proxy-app.ts), the last to see the answer.
  */
-export function metering (maxBodyBytes: number, limits: ForwardLimits, onBodyFailure: BodyFailure): Interceptor {
+export function metering (maxBodyBytes: number, limits: ForwardLimits, onBodyFailure: BodyFailure, nothingRan: NothingRan): Interceptor {
   const settings: MeterSettings = {
     maxBodyBytes,
     limits,
     onBodyFailure,
+    nothingRan,
     deadlines: new Deadlines(sweepPeriod(limits.queueMs, limits.clientBodyMs, limits.headersMs))
   }
   return (dispatch) => function meter (options, handler) {
@@ -46,6 +50,7 @@ interface MeterSettings {
   readonly maxBodyBytes: number
   readonly limits: ForwardLimits
   readonly onBodyFailure: BodyFailure
+  readonly nothingRan: NothingRan
   readonly deadlines: Deadlines
 }
 
@@ -248,6 +253,12 @@ class MeteredHandler implements ExchangeHandler, Controller {
 
   onResponseError (_controller: Controller, err: Error): void {
     const phase = this.#phase
+    // sent whole, then refused in the handshake (TLS 1.3 writes the request before the
+    // server has judged the certificate): the server never read it, nothing ran
+    if (this.#exchange.upstreamHeld && this.#settings.nothingRan(err)) {
+      this.#exchange.upstreamHeld = false
+      this.#record.answerLost = false
+    }
     // sent whole, and no whole answer: it may have run (the journal and /transactions call it unknown)
     if (this.#exchange.upstreamHeld) this.#record.outcomeUnknown = true
     // the application had gone and the call was sent: its outcome is now unknown

@@ -16,6 +16,7 @@ import type { SharedJournal } from '../journal/open-store.js'
 import { NO_ROUTE_SCHEMAS } from '../no-route-schemas.js'
 import type { Readiness } from '../readiness.js'
 import type { Lifecycle } from '../lifecycle.js'
+import { handshakeRefusal } from '../upstream/fallback.js'
 import { composeOnUndici7 } from '../upstream/undici7-bridge.js'
 import type { UpstreamPool } from '../upstream/upstream-pool.js'
 import type { AccessLog, AccessRecord } from './access-record.js'
@@ -108,10 +109,12 @@ export async function buildProxyApp (options: ProxyAppOptions): Promise<FastifyI
   // stage 4's interceptors; the last listed sees the request first and the answer last:
   // metering, then the journal's tee, then the 401 replay (so the journal keeps the answer
   // the application gets, after a replay). On undici 8: pool.dispatcher.compose([...]).
+  // over TLS 1.3 a refused certificate's alert comes after the request was written: nothing ran
+  const nothingRan = (err: Error): boolean => handshakeRefusal(err, pool.fates) !== undefined
   const dispatcher = composeOnUndici7(pool.dispatcher, [
     options.tokens === undefined ? null : replayOn401(options.tokens),
-    journalTee(),
-    metering(config.MAX_BODY_BYTES, limits, failures.upstreamBody)
+    journalTee(nothingRan),
+    metering(config.MAX_BODY_BYTES, limits, failures.upstreamBody, nothingRan)
   ])
   await registerForward(app, { origin: upstreamOrigin(config), dispatcher, draining: () => options.lifecycle.draining, failures })
   return app

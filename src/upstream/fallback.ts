@@ -227,6 +227,9 @@ interface Controller {
 interface ControllerHandler {
   onRequestStart?: (controller: Controller, context: unknown) => void
   onRequestUpgrade?: (controller: Controller, statusCode: number, headers: unknown, socket: unknown) => void
+  onBodySent?: (chunk: Buffer) => void
+  onRequestSent?: () => void
+  onResponseStarted?: () => void
   onResponseStart?: (controller: Controller, statusCode: number, headers: unknown, statusMessage?: string) => void
   onResponseData?: (controller: Controller, chunk: Buffer) => void
   onResponseEnd?: (controller: Controller, trailers: unknown) => void
@@ -245,6 +248,9 @@ class ControllerFallbackHandler implements ControllerHandler {
   #started = false
   #aborted: Error | undefined
   readonly #view: Controller
+  /** The attempt whose request body the wrappers above were told of: each byte is counted once. */
+  #bodyOn: number | undefined
+  #requestSent = false
 
   constructor (attempts: Attempts, inner: ControllerHandler) {
     this.#attempts = attempts
@@ -274,6 +280,21 @@ class ControllerFallbackHandler implements ControllerHandler {
   onRequestUpgrade (_controller: Controller, statusCode: number, headers: unknown, socket: unknown): void {
     this.#inner.onRequestUpgrade?.(this.#view, statusCode, headers, socket)
   }
+
+  // undici 8's core calls these three on this API (on undici 7, undici7-bridge.ts does):
+  // "sent whole" (metering, the journal) hangs on them, told once for the whole request
+  onBodySent (chunk: Buffer): void {
+    this.#bodyOn ??= this.#attempts.index
+    if (this.#bodyOn === this.#attempts.index) this.#inner.onBodySent?.(chunk)
+  }
+
+  onRequestSent (): void {
+    if (this.#requestSent) return
+    this.#requestSent = true
+    this.#inner.onRequestSent?.()
+  }
+
+  onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
   onResponseStart (_controller: Controller, statusCode: number, headers: unknown, statusMessage?: string): void {
     this.#attempts.answer()
