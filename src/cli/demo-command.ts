@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { basename, join, relative } from 'node:path'
 import { Agent, type Dispatcher, getGlobalDispatcher } from 'undici'
 import { loadConfig } from '../config/load-config.js'
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, writeDemoFiles } from '../mock/demo-files.js'
+import { demoMockOptions, writeDemoFiles } from '../mock/demo-files.js'
 import { type MockUpstream, startMockUpstream } from '../mock/mock-upstream.js'
 import { type DemoFlags, demoEnvFile, demoListeners, explainDemoError, mockSettings } from './demo-settings.js'
 import { exitOnStartupError, PROGRAM } from './fail.js'
@@ -29,15 +29,7 @@ export async function demo (options: DemoOptions = {}): Promise<void> {
   const cleanup = (): void => { rmSync(dir, { recursive: true, force: true }) }
   process.once('exit', cleanup)
   const files = await writeDemoFiles(dir)
-  const mock = await startMockUpstream({
-    cert: files.server.certPem,
-    key: files.server.keyPem,
-    clientCa: files.ca.certPem,
-    username: DEMO_USERNAME,
-    password: DEMO_PASSWORD,
-    clientId: DEMO_CLIENT_ID,
-    clientSecret: DEMO_CLIENT_SECRET
-  })
+  const mock = await startMockUpstream(demoMockOptions(files))
   const settings = mockSettings(files, mock.url)
   const listenerEnv = Object.fromEntries(Object.entries(listeners).map(([name, setting]) => [name, setting.value]))
   let config

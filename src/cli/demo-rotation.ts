@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getGlobalDispatcher } from 'undici'
 import { loadConfig } from '../config/load-config.js'
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_USERNAME, writeDemoFiles } from '../mock/demo-files.js'
+import { demoMockOptions, writeDemoFiles } from '../mock/demo-files.js'
 import { startMockUpstream } from '../mock/mock-upstream.js'
 import { issueCertificate } from '../mock/pki.js'
 import { type DemoFlags, demoListeners, explainDemoError } from './demo-settings.js'
@@ -36,16 +36,7 @@ export async function demoRotation (options: DemoFlags = {}): Promise<void> {
     writeFileSync(join(identities, name, 'tls.crt'), cert.certPem, { mode: 0o644 })
     writeFileSync(join(identities, name, 'tls.key'), cert.keyPem, { mode: 0o600 })
   }
-  const mock = await startMockUpstream({
-    cert: files.server.certPem,
-    key: files.server.keyPem,
-    clientCa: files.ca.certPem,
-    username: DEMO_USERNAME,
-    password: DEMO_PASSWORD,
-    clientId: DEMO_CLIENT_ID,
-    clientSecret: DEMO_CLIENT_SECRET,
-    handshakeAlerts: true
-  })
+  const mock = await startMockUpstream({ ...demoMockOptions(files), handshakeAlerts: true })
   mock.refuse(members.new.serialNumber, 'certificate_unknown')
   const listenerEnv = Object.fromEntries(Object.entries(listeners).map(([name, setting]) => [name, setting.value]))
   let config

@@ -27,6 +27,23 @@ export interface DemoFiles {
 }
 
 /**
+ * The demo mock's identity and credentials: its server certificate, the CA
+ * its clients' certificates come from, and the demo's NAPI and OAuth2
+ * credentials (startMockUpstream's options; each demo adds its own).
+ */
+export function demoMockOptions (files: DemoFiles): { cert: string, key: string, clientCa: string, username: string, password: string, clientId: string, clientSecret: string } {
+  return {
+    cert: files.server.certPem,
+    key: files.server.keyPem,
+    clientCa: files.ca.certPem,
+    username: DEMO_USERNAME,
+    password: DEMO_PASSWORD,
+    clientId: DEMO_CLIENT_ID,
+    clientSecret: DEMO_CLIENT_SECRET
+  }
+}
+
+/**
  * Writes a throwaway PKI and demo secrets into `dir`: a CA, a server
  * certificate for the mock upstream and a client certificate for the
  * sidecar. `serverNames` are the names the mock can be reached by.

@@ -145,19 +145,54 @@ class Attempts {
   }
 }
 
+/**
+ * What both fallback handlers tell the wrappers above of the request's
+ * sending, once for the whole request whichever member's attempt runs: the
+ * body bytes of one attempt (each byte counted once), "sent whole" once, and
+ * the answer's start. undici 8's core calls these on either API; on undici 7,
+ * undici7-bridge.ts does.
+ */
+abstract class SendsOnce {
+  protected readonly attempts: Attempts
+  readonly #above: SendingEvents
+  /** The attempt whose request body the wrappers above were told of. */
+  #bodyOn: number | undefined
+  #requestSent = false
+
+  constructor (attempts: Attempts, above: SendingEvents) {
+    this.attempts = attempts
+    this.#above = above
+  }
+
+  onBodySent (chunk: Buffer): void {
+    this.#bodyOn ??= this.attempts.index
+    if (this.#bodyOn === this.attempts.index) this.#above.onBodySent?.(chunk)
+  }
+
+  onRequestSent (): void {
+    if (this.#requestSent) return
+    this.#requestSent = true
+    this.#above.onRequestSent?.()
+  }
+
+  onResponseStarted (): void { this.#above.onResponseStarted?.() }
+}
+
+interface SendingEvents {
+  onBodySent?: (chunk: Buffer) => void
+  onRequestSent?: () => void
+  onResponseStarted?: () => void
+}
+
 /** The fallback for a handler of undici's request API (onConnect, onHeaders, …), as the proxy route's chain hands today. */
-class FallbackHandler implements LegacyHandler {
-  readonly #attempts: Attempts
+class FallbackHandler extends SendsOnce implements LegacyHandler {
   readonly #inner: LegacyHandler
   #started = false
   #abort: ((err?: Error) => void) | undefined
   #aborted: Error | undefined
-  /** The attempt whose request body the wrappers above were told of: each byte is counted once. */
-  #bodyOn: number | undefined
-  #requestSent = false
 
   constructor (attempts: Attempts, inner: LegacyHandler) {
-    this.#attempts = attempts
+    super(attempts, inner)
     this.#inner = inner
   }
 
@@ -177,21 +212,9 @@ class FallbackHandler implements LegacyHandler {
     this.#abort?.(err)
   }
 
-  onBodySent (chunk: Buffer): void {
-    this.#bodyOn ??= this.#attempts.index
-    if (this.#bodyOn === this.#attempts.index) this.#inner.onBodySent?.(chunk)
-  }
-
-  onRequestSent (): void {
-    if (this.#requestSent) return
-    this.#requestSent = true
-    this.#inner.onRequestSent?.()
-  }
-
-  onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
   onHeaders (statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    this.#attempts.answer()
+    this.attempts.answer()
     return this.#inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true
   }
 
@@ -200,14 +223,14 @@ class FallbackHandler implements LegacyHandler {
   onUpgrade (statusCode: number, headers: Buffer[] | string[] | null, socket: unknown): void { this.#inner.onUpgrade?.(statusCode, headers, socket) }
 
   onError (err: Error): void {
-    const next = this.#attempts.next(err, this.#aborted !== undefined)
+    const next = this.attempts.next(err, this.#aborted !== undefined)
     if (next === undefined) {
       this.#inner.onError?.(err)
       return
     }
     this.#abort = undefined
     try {
-      next.dispatcher.dispatch(this.#attempts.options, this as unknown as Dispatcher.DispatchHandler)
+      next.dispatcher.dispatch(this.attempts.options, this as unknown as Dispatcher.DispatchHandler)
     } catch (dispatchError) {
       this.#inner.onError?.(dispatchError as Error)
     }
@@ -241,19 +264,15 @@ interface ControllerHandler {
  * the handler above sees one controller for the whole request, whichever
  * member's attempt is running under it.
  */
-class ControllerFallbackHandler implements ControllerHandler {
-  readonly #attempts: Attempts
+class ControllerFallbackHandler extends SendsOnce implements ControllerHandler {
   readonly #inner: ControllerHandler
   #current: Controller | undefined
   #started = false
   #aborted: Error | undefined
   readonly #view: Controller
-  /** The attempt whose request body the wrappers above were told of: each byte is counted once. */
-  #bodyOn: number | undefined
-  #requestSent = false
 
   constructor (attempts: Attempts, inner: ControllerHandler) {
-    this.#attempts = attempts
+    super(attempts, inner)
     this.#inner = inner
     const self = (): ControllerFallbackHandler => this
     this.#view = {
@@ -281,23 +300,9 @@ class ControllerFallbackHandler implements ControllerHandler {
     this.#inner.onRequestUpgrade?.(this.#view, statusCode, headers, socket)
   }
 
-  // undici 8's core calls these three on this API (on undici 7, undici7-bridge.ts does):
-  // "sent whole" (metering, the journal) hangs on them, told once for the whole request
-  onBodySent (chunk: Buffer): void {
-    this.#bodyOn ??= this.#attempts.index
-    if (this.#bodyOn === this.#attempts.index) this.#inner.onBodySent?.(chunk)
-  }
-
-  onRequestSent (): void {
-    if (this.#requestSent) return
-    this.#requestSent = true
-    this.#inner.onRequestSent?.()
-  }
-
-  onResponseStarted (): void { this.#inner.onResponseStarted?.() }
 
   onResponseStart (_controller: Controller, statusCode: number, headers: unknown, statusMessage?: string): void {
-    this.#attempts.answer()
+    this.attempts.answer()
     this.#inner.onResponseStart?.(this.#view, statusCode, headers, statusMessage)
   }
 
@@ -305,14 +310,14 @@ class ControllerFallbackHandler implements ControllerHandler {
   onResponseEnd (_controller: Controller, trailers: unknown): void { this.#inner.onResponseEnd?.(this.#view, trailers) }
 
   onResponseError (_controller: Controller, err: Error): void {
-    const next = this.#attempts.next(err, this.#aborted !== undefined)
+    const next = this.attempts.next(err, this.#aborted !== undefined)
     if (next === undefined) {
       this.#inner.onResponseError?.(this.#view, err)
       return
     }
     this.#current = undefined
     try {
-      next.dispatcher.dispatch(this.#attempts.options, this as unknown as Dispatcher.DispatchHandler)
+      next.dispatcher.dispatch(this.attempts.options, this as unknown as Dispatcher.DispatchHandler)
     } catch (dispatchError) {
       this.#inner.onResponseError?.(this.#view, dispatchError as Error)
     }
