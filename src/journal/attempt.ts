@@ -5,6 +5,14 @@ import type { JournalStore } from './journal-store.js'
 import type { JournalEntry, Outcome } from './memory-store.js'
 
 /**
+ * Trulioo's answers that say it did not run the call: 401 (the credentials
+ * were refused, after the 401 replay with a new token, if any) and 429 (rate
+ * limited). They reach the application; the journal keeps nothing for them.
+ * Every other answer, 4xx and 5xx included, is the call's outcome and is kept.
+ */
+export const REFUSED_UNRUN: ReadonlySet<number> = new Set([401, 429])
+
+/**
  * The first attempt of a keyed request, as the journal follows it: whether
  * its request went out whole (after that, the upstream may have run it), and
  * the answer it got, copied as it passes for the retries. It ends in exactly
@@ -65,6 +73,13 @@ export class Attempt {
       return
     }
     this.#over = true
+    if (REFUSED_UNRUN.has(this.#status)) {
+      // Trulioo refused it before running it: the application has the refusal, and its retry
+      // (credentials fixed, or after Retry-After) runs instead of getting the refusal again
+      this.#chunks = []
+      void this.#store.release(this.#keyHash, this.#entry)
+      return
+    }
     if (this.#tooLarge) {
       void this.#store.finish(this.#keyHash, this.#entry, withIds('too-large', this.#ids))
       return
