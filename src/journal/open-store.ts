@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js'
 import { pemCertificates } from '../tls-trust.js'
 import type { SharedJournalStore, StoreHealth } from './journal-store.js'
 import { encryptionKey, storeLocation } from './store-location.js'
+import { MAX_MEMBERS } from '../identity/identity-members.js'
 
 /** The store the journal keeps its entries in, when it is not the default memory store. */
 export interface SharedJournal {
@@ -19,13 +20,15 @@ export const MEMORY_HEALTH: StoreHealth = Object.freeze({ kind: 'memory', connec
 /**
  * The longest a first attempt can take, from its claim to its last answer
  * byte: a token to wait for, then twice (a 401 replayed once) a free
- * connection, connecting, the answer's headers and one pause in its body.
- * An entry still in flight after that is taken as abandoned by a sidecar
+ * connection, connecting, the answer's headers and one pause in its body;
+ * with TLS_IDENTITIES_DIR, a connect for each other member a handshake
+ * refusal may fall back to. An entry still in flight after that is taken as abandoned by a sidecar
  * that stopped: a retry gets OUTCOME_UNKNOWN, never a second run.
  */
 export function attemptLeaseMs (config: Readonly<Config>): number {
   const exchange = config.UPSTREAM_QUEUE_TIMEOUT_MS + config.CONNECT_TIMEOUT_MS + config.UPSTREAM_TIMEOUT_MS + config.UPSTREAM_BODY_TIMEOUT_MS
-  return config.TOKEN_TIMEOUT_MS + 2 * exchange
+  const fallbacks = config.TLS_IDENTITIES_DIR === undefined ? 0 : (MAX_MEMBERS - 1) * config.CONNECT_TIMEOUT_MS
+  return config.TOKEN_TIMEOUT_MS + 2 * exchange + fallbacks
 }
 
 /**
