@@ -5,7 +5,8 @@ import t from 'tap'
 import { Agent, type Dispatcher } from 'undici'
 import type { Controller, ExchangeHandler, Interceptor } from '../../src/upstream/handler-api.js'
 import { composeOnUndici7 } from '../../src/upstream/undici7-bridge.js'
-import { pki, startMock } from '../helpers/harness.js'
+import type { MockUpstream } from '../../src/mock/mock-upstream.js'
+import { pki, startMock, type Teardown } from '../helpers/harness.js'
 
 // undici 7 hands a handler on the new API only what its UnwrapHandler passes
 // on, and that is neither onBodySent nor onRequestSent; undici7-bridge.ts
@@ -52,6 +53,15 @@ class Probe implements ExchangeHandler {
   onResponseError (controller: Controller, err: Error): void { this.inner.onResponseError?.(controller, err) }
 }
 
+/** The mock on loopback, and the chain composed of `interceptors` on an mTLS Agent to it. */
+async function chainOnMock (t: Teardown, interceptors: Interceptor[]): Promise<{ mock: MockUpstream, dispatcher: Dispatcher }> {
+  const mock = await startMock(t)
+  const p = await pki()
+  const agent = new Agent({ connect: { ca: p.ca.certPem, cert: p.client.certPem, key: p.client.keyPem } })
+  t.teardown(() => agent.close())
+  return { mock, dispatcher: composeOnUndici7(agent, interceptors) }
+}
+
 const SIZE = 200 * 1024
 async function * trickle (): AsyncGenerator<Buffer> {
   for (let i = 0; i < 8; i++) {
@@ -67,12 +77,8 @@ const ROWS: Array<{ name: string, method: Dispatcher.HttpMethod, body: () => Buf
 ]
 
 t.test('request sent is reported once, after the last body byte, through the composed chain', async (t) => {
-  const mock = await startMock(t)
-  const p = await pki()
-  const agent = new Agent({ connect: { ca: p.ca.certPem, cert: p.client.certPem, key: p.client.keyPem } })
-  t.teardown(() => agent.close())
   const events: Event[] = []
-  const dispatcher = composeOnUndici7(agent, [probe(events)])
+  const { mock, dispatcher } = await chainOnMock(t, [probe(events)])
 
   for (const row of ROWS) {
     t.test(row.name, async (t) => {
@@ -96,12 +102,8 @@ t.test('request sent is reported once, after the last body byte, through the com
 })
 
 t.test('a caller on the new API enters the chain as it is', async (t) => {
-  const mock = await startMock(t)
-  const p = await pki()
-  const agent = new Agent({ connect: { ca: p.ca.certPem, cert: p.client.certPem, key: p.client.keyPem } })
-  t.teardown(() => agent.close())
   const events: Event[] = []
-  const dispatcher = composeOnUndici7(agent, [probe(events)])
+  const { mock, dispatcher } = await chainOnMock(t, [probe(events)])
   const chunks: Buffer[] = []
   const status = await new Promise<number>((resolve, reject) => {
     let code = 0
@@ -136,11 +138,7 @@ function hide (c: Controller): Controller {
 }
 
 t.test('behind a controller without the raw head, the legacy caller gets the head rebuilt', async (t) => {
-  const mock = await startMock(t)
-  const p = await pki()
-  const agent = new Agent({ connect: { ca: p.ca.certPem, cert: p.client.certPem, key: p.client.keyPem } })
-  t.teardown(() => agent.close())
-  const dispatcher = composeOnUndici7(agent, [noRawHead])
+  const { mock, dispatcher } = await chainOnMock(t, [noRawHead])
   const res = await dispatcher.request({ origin: mock.url, path: '/__mock/echo', method: 'POST', body: Buffer.alloc(10) })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['x-mock-hop'], 'should-not-leak')

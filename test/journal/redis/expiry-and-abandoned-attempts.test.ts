@@ -2,24 +2,13 @@ import t from 'tap'
 import { attemptLeaseMs } from '../../../src/journal/open-store.js'
 import { client, startMock, startProxy, waitFor } from '../../helpers/harness.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
-import { post, VERIFY } from '../../helpers/journal.js'
+import { keptAnswerExpiresAfterTtl, post, VERIFY } from '../../helpers/journal.js'
 import { redisSkip, startRedis } from '../../helpers/redis-server.js'
 import { sharedJournalEnv } from '../../helpers/redis-journal.js'
 
 t.test('in Redis, a kept answer is replayed until IDEMPOTENCY_TTL_S has passed on the journal\'s clock, then the key runs again', { skip: redisSkip }, async (t) => {
   const redis = await startRedis(t)
-  const mock = await startMock(t)
-  const clock = new FakeClock(Date.now())
-  const { url } = await startProxy(t, mock, { ...await sharedJournalEnv(redis.url), IDEMPOTENCY_TTL_S: '60' }, { clock })
-  const http = client(t)
-  t.equal((await post(http, `${url}${VERIFY}`, 'ttl-1')).status, 200)
-  await clock.advance(59_000)
-  t.equal((await post(http, `${url}${VERIFY}`, 'ttl-1')).headers['idempotent-replayed'], 'true', 'within the TTL')
-  await clock.advance(1_000)
-  const after = await post(http, `${url}${VERIFY}`, 'ttl-1')
-  t.equal(after.status, 200)
-  t.equal(after.headers['idempotent-replayed'], undefined, 'expired: it ran again')
-  t.equal(mock.requests.length, 2)
+  await keptAnswerExpiresAfterTtl(t, await sharedJournalEnv(redis.url))
   await redis.raw.connect()
   const [name] = (await redis.raw.keys('trulioo-sidecar:journal:*')).filter((key) => !key.endsWith(':key-check'))
   // the outcome is written as the answer ends: wait for it, then read its expiry
